@@ -1,0 +1,60 @@
+# Two commands matter: `make dev` (the API on http://127.0.0.1:3000/v1) and `make test`.
+# Both install what they need into .venv (app + tests) and .tools (SAM CLI, cfn-lint).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+TOOLS := .tools
+PY := $(VENV)/bin/python
+PORT ?= 3000
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean
+
+$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $@
+
+install: $(VENV)/.installed $(TOOLS)/.installed
+
+## The whole API locally: every route of template.yaml, AWS emulated in-process.
+dev: $(VENV)/.installed
+	PORT=$(PORT) $(PY) -m local.server
+
+## Everything CI checks: lint, the template (validate, lint, build), and every test.
+test: lint check-template pytest
+
+pytest: $(VENV)/.installed
+	$(PY) -m pytest
+
+unit integration e2e contract: $(VENV)/.installed
+	$(PY) -m pytest tests/$@
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## sam validate --lint, cfn-lint and sam build: all offline, no AWS account needed.
+check-template: $(TOOLS)/.installed
+	$(TOOLS)/bin/sam validate --lint
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(MAKE) build
+
+build: $(TOOLS)/.installed
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam build
+
+deploy: build
+	$(TOOLS)/bin/sam deploy --guided
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache

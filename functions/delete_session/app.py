@@ -1,0 +1,19 @@
+"""DELETE /account/sessions/{sessionId}: sign out one session. Exempt from the MFA gate."""
+
+from authcore.http import transport
+from authcore.http.app import create_app, doc, entrypoint, no_content
+from authcore.http.depends import SessionWithAll
+from authcore.services import sessions
+
+app = create_app()
+
+
+@app.delete("/account/sessions/<sessionId>", responses=doc(204, None, 401, 404))
+def delete_session(sessionId: str, principal: SessionWithAll):
+    if not sessions.delete_session(principal, sessionId):
+        return no_content()
+    event = app.current_event.raw_event
+    return no_content(headers=transport.fallback_cookies_header(None), cookies=transport.expired_cookies(event))
+
+
+lambda_handler = entrypoint(app)

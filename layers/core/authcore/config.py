@@ -1,0 +1,29 @@
+"""Settings read once per container from the environment the template sets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    project_id: str
+    project_name: str
+    allowed_origins: frozenset[str]
+    session_lifetime_seconds: int
+
+
+@cache
+def settings() -> Settings:
+    env = os.environ
+    origins = (o.strip().rstrip("/") for o in env.get("ALLOWED_ORIGINS", "").split(","))
+    return Settings(
+        table_name=env["TABLE_NAME"],
+        project_id=env.get("PROJECT_ID", "default"),
+        project_name=env.get("PROJECT_NAME", "My App"),
+        allowed_origins=frozenset(o for o in origins if o),
+        session_lifetime_seconds=int(env.get("SESSION_LIFETIME_SECONDS", "2592000")),
+    )

@@ -1,0 +1,129 @@
+"""The resolver every function uses, the entry point around it, and response helpers.
+
+One place turns domain errors into API.md §2 bodies; one place adds CORS and no-store headers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.shared.cookies import Cookie
+from pydantic import BaseModel
+
+from authcore.errors import CATALOGUE, ApiError
+from authcore.http import transport
+from authcore.models.responses import Error
+
+API_VERSION = "1.0.0"
+JSON = "application/json"
+
+logger = Logger()
+
+
+def error_body(type_: str, message: str) -> str:
+    status = CATALOGUE[type_][0]
+    return json.dumps({"message": message, "code": status, "type": type_, "version": API_VERSION})
+
+
+def error_response(error: ApiError) -> Response:
+    return Response(error.status, JSON, error_body(error.type, error.message), headers=error.headers)
+
+
+def _validation_message(errors: list[dict[str, Any]]) -> str:
+    """Appwrite's wording: ``Param "email" is not optional.`` or ``Invalid `email` param: <why>``."""
+    first = errors[0] if errors else {}
+    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        return "Invalid request body: it must be a JSON object."
+    if not loc:
+        return "Invalid request body: it must be a JSON object."
+    name = loc[0]
+    if kind == "missing":
+        return f'Param "{name}" is not optional.'
+    why = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"Invalid `{name}` param: {why}"
+
+
+def create_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True, strip_prefixes=["/v1"])
+
+    @app.exception_handler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        return error_response(ApiError("general_argument_invalid", _validation_message(list(error.errors()))))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(ApiError("general_server_error"))
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response:
+        return error_response(ApiError("general_route_not_found"))
+
+    return app
+
+
+def _add_headers(response: dict[str, Any], extra: dict[str, str]) -> None:
+    multi = response.get("multiValueHeaders")
+    for name, value in extra.items():
+        if multi is not None:
+            multi[name] = [value]
+        else:
+            response.setdefault("headers", {})[name] = value
+
+
+def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
+    """The Lambda handler: project check, routing, then CORS and no-store on every answer."""
+
+    @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if transport.project_matches(event):
+            response = app.resolve(event, context)
+        else:
+            error = ApiError("project_not_found")
+            response = {
+                "statusCode": error.status,
+                "headers": {"Content-Type": JSON},
+                "body": error_body(error.type, error.message),
+            }
+        _add_headers(response, {**transport.cors_headers(event), "Cache-Control": "no-store"})
+        return response
+
+    return lambda_handler
+
+
+def _json(model: BaseModel) -> str:
+    return model.model_dump_json(by_alias=True)
+
+
+def ok(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
+    return Response(200, JSON, _json(model), headers=headers)
+
+
+def created(model: BaseModel, headers: dict[str, str] | None = None, cookies: list[Cookie] | None = None) -> Response:
+    return Response(201, JSON, _json(model), headers=headers, cookies=cookies)
+
+
+def no_content(headers: dict[str, str] | None = None, cookies: list[Cookie] | None = None) -> Response:
+    return Response(204, None, "", headers=headers, cookies=cookies)
+
+
+def doc(status: int, model: type[BaseModel] | None, *errors: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI `responses=` for a route: its success answer and the error statuses it can give."""
+    success: dict[str, Any] = {"description": "Success"}
+    if model is not None:
+        success["content"] = {JSON: {"model": model}}
+    described = {status: success}
+    for code in (*errors, 500):
+        described[code] = {"description": "Error", "content": {JSON: {"model": Error}}}
+    return described

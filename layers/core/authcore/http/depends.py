@@ -1,0 +1,51 @@
+"""Route dependencies: who is calling, and which session they hold (with the MFA gate)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.request import Request
+
+from authcore.errors import ApiError
+from authcore.http import transport
+from authcore.models.caller import Caller
+from authcore.services.auth import Principal, authenticate
+from authcore.services.factors import needs_more_factors
+
+
+def read_caller(request: Request) -> Caller:
+    event = request.resolved_event.raw_event
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    return Caller(
+        ip=identity.get("sourceIp") or "",
+        user_agent=transport.header(event, "User-Agent"),
+        credential=transport.credential(event),
+    )
+
+
+def _gate(principal: Principal) -> Principal:
+    if needs_more_factors(principal.user, principal.session):
+        raise ApiError("user_more_factors_required")
+    return principal
+
+
+def gated_session(caller: Annotated[Caller, Depends(read_caller)]) -> Principal:
+    """The caller's session, which must have every factor the MFA gate asks for."""
+    return _gate(authenticate(caller.credential))
+
+
+def gated_session_with_all(caller: Annotated[Caller, Depends(read_caller)]) -> Principal:
+    """As gated_session, with every session of the user loaded in the same round trip."""
+    return _gate(authenticate(caller.credential, with_all_sessions=True))
+
+
+def session_with_all(caller: Annotated[Caller, Depends(read_caller)]) -> Principal:
+    """Any live session, gate or not: a half-signed-in user may still sign out."""
+    return authenticate(caller.credential, with_all_sessions=True)
+
+
+CallerInfo = Annotated[Caller, Depends(read_caller)]
+GatedSession = Annotated[Principal, Depends(gated_session)]
+GatedSessionWithAll = Annotated[Principal, Depends(gated_session_with_all)]
+SessionWithAll = Annotated[Principal, Depends(session_with_all)]

@@ -1,0 +1,145 @@
+"""What API.md §1 says about the wire: project, credential lookup, cookies, CORS headers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+
+from authcore.config import settings
+from authcore.security.tokens import decode_credential
+
+ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+ALLOWED_HEADERS = ", ".join(
+    [
+        "Accept",
+        "Cache-Control",
+        "Content-Type",
+        "Origin",
+        "Pragma",
+        "Range",
+        "X-Requested-With",
+        "X-Fallback-Cookies",
+        "X-SDK-Name",
+        "X-SDK-Platform",
+        "X-SDK-Language",
+        "X-SDK-Version",
+        *(
+            f"X-{brand}-{name}"
+            for brand in ("Appwrite", "Nuvix")
+            for name in ("Project", "Session", "JWT", "Locale", "Response-Format", "Key", "ID", "Mode", "Timeout")
+        ),
+    ]
+)
+EXPOSED_HEADERS = "X-Fallback-Cookies, X-Appwrite-Session, X-Nuvix-Session, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+
+
+def header(event: dict[str, Any], name: str) -> str:
+    """A request header by case-insensitive name ("" when absent)."""
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == wanted:
+            return value or ""
+    return ""
+
+
+def requested_project(event: dict[str, Any]) -> str:
+    query = event.get("queryStringParameters") or {}
+    return header(event, "X-Nuvix-Project") or header(event, "X-Appwrite-Project") or query.get("project") or ""
+
+
+def project_matches(event: dict[str, Any]) -> bool:
+    """A request without a project is for this deployment's project (Appwrite's Python SDK sends none)."""
+    requested = requested_project(event)
+    return not requested or requested == settings().project_id
+
+
+def cookie_name() -> str:
+    return f"a_session_{settings().project_id}"
+
+
+def _cookies(event: dict[str, Any]) -> dict[str, str]:
+    raw = "; ".join((event.get("multiValueHeaders") or {}).get("Cookie") or []) or header(event, "Cookie")
+    jar: dict[str, str] = {}
+    for part in raw.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name not in jar:
+            jar[name] = value.strip().strip('"')
+    return jar
+
+
+def credential(event: dict[str, Any]) -> tuple[str, str] | None:
+    """The session credential, looked up in API.md's order: cookies, session headers, fallback cookies."""
+    jar = _cookies(event)
+    candidates = [jar.get(cookie_name()), jar.get(f"{cookie_name()}_legacy"), jar.get("nx_session")]
+    candidates += [header(event, "X-Appwrite-Session"), header(event, "X-Nuvix-Session")]
+    fallback = header(event, "X-Fallback-Cookies")
+    if fallback:
+        try:
+            stored = json.loads(fallback)
+        except ValueError:
+            stored = None
+        if isinstance(stored, dict):
+            candidates.append(stored.get(cookie_name()))
+    for value in candidates:
+        if isinstance(value, str) and value and (decoded := decode_credential(value)):
+            return decoded
+    return None
+
+
+def is_https(event: dict[str, Any]) -> bool:
+    return header(event, "X-Forwarded-Proto").lower() != "http"
+
+
+def session_cookies(event: dict[str, Any], value: str, expire_ms: int) -> list[Cookie]:
+    """Both session cookies; Secure and SameSite=None only over https (browsers refuse them on http)."""
+    secure = is_https(event)
+    expires = datetime.fromtimestamp(expire_ms / 1000, tz=UTC)
+    return [
+        Cookie(
+            name=cookie_name(),
+            value=value,
+            path="/",
+            secure=secure,
+            http_only=True,
+            expires=expires,
+            same_site=SameSite.NONE_MODE if secure else None,
+        ),
+        Cookie(name=f"{cookie_name()}_legacy", value=value, path="/", secure=secure, http_only=True, expires=expires),
+    ]
+
+
+def fallback_cookies_header(value: str | None) -> dict[str, str]:
+    return {"X-Fallback-Cookies": json.dumps({cookie_name(): value} if value else {}, separators=(",", ":"))}
+
+
+def cors_headers(event: dict[str, Any]) -> dict[str, str]:
+    """Echo an allowed Origin with credentials; never `*`. Unknown origins get no CORS grant."""
+    origin = header(event, "Origin").rstrip("/")
+    if origin not in settings().allowed_origins:
+        return {"Vary": "Origin"}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Credentials": "true",
+        "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+        "Vary": "Origin",
+    }
+
+
+def preflight_headers(event: dict[str, Any]) -> dict[str, str]:
+    cors = cors_headers(event)
+    if "Access-Control-Allow-Origin" not in cors:
+        return cors
+    return {
+        **cors,
+        "Access-Control-Allow-Methods": ALLOWED_METHODS,
+        "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+        "Access-Control-Max-Age": "86400",
+    }
+
+
+def expired_cookies(event: dict[str, Any]) -> list[Cookie]:
+    """Both session cookies, emptied and already expired."""
+    return session_cookies(event, "", 0)

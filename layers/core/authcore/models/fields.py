@@ -1,0 +1,44 @@
+"""Validated field types shared by request bodies. Messages say what is wrong, never echo secrets."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, StringConstraints
+
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+
+
+def _email(value: str) -> str:
+    if len(value) > 254:
+        raise ValueError("Value must be a valid email address")
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError("Value must be a valid email address") from None
+    return checked.normalized.lower()
+
+
+def _phone(value: str) -> str:
+    """E.164 syntax, and a number that really exists in its country's numbering plan."""
+    message = "Phone number must start with a '+' and can have a maximum of fifteen digits."
+    if not E164.fullmatch(value):
+        raise ValueError(message)
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError(message) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("Value must be a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Phone = Annotated[str, AfterValidator(_phone)]
+NewPassword = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+Password = Annotated[str, StringConstraints(max_length=256)]
+Name = Annotated[str, StringConstraints(max_length=128)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]

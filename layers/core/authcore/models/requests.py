@@ -1,0 +1,58 @@
+"""Request bodies. Unknown fields are ignored (SDKs send extras); types are not coerced."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from authcore.models.fields import Email, Id, Name, NewPassword, Password, Phone
+
+PREFS_MAX_CHARS = 65_535
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class CreateAccount(Body):
+    userId: Id
+    email: Email
+    password: NewPassword
+    name: Name = ""
+
+
+class EmailPasswordSession(Body):
+    email: Email
+    password: Password
+
+
+class UpdateEmail(Body):
+    email: Email
+    password: Password
+
+
+class UpdatePhone(Body):
+    phone: Phone
+    password: Password
+
+
+class UpdatePassword(Body):
+    password: NewPassword
+    oldPassword: Password = ""
+
+
+class UpdateName(Body):
+    name: Name
+
+
+class UpdatePrefs(Body):
+    prefs: dict[str, Any]
+
+    @field_validator("prefs")
+    @classmethod
+    def _size(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(json.dumps(value, separators=(",", ":"))) > PREFS_MAX_CHARS:
+            raise ValueError(f"Preferences must be at most {PREFS_MAX_CHARS} characters of JSON")
+        return value

@@ -1,0 +1,81 @@
+"""Response models of API.md §3, serialised with their wire names (`$id`, `$createdAt`, …)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class Error(Model):
+    message: str
+    code: int
+    type: str
+    version: str
+
+
+class Account(Model):
+    id: str = Field(alias="$id")
+    createdAt: str = Field(alias="$createdAt")
+    updatedAt: str = Field(alias="$updatedAt")
+    name: str
+    registration: str
+    status: bool
+    labels: list[str]
+    passwordUpdate: str
+    email: str
+    phone: str
+    emailVerification: bool
+    phoneVerification: bool
+    mfa: bool
+    prefs: dict[str, Any]
+    targets: list[dict[str, Any]]
+    accessedAt: str
+
+
+class Session(Model):
+    id: str = Field(alias="$id")
+    createdAt: str = Field(alias="$createdAt")
+    updatedAt: str = Field(alias="$updatedAt")
+    userId: str
+    expire: str
+    provider: str
+    providerUid: str
+    providerAccessToken: str
+    providerAccessTokenExpiry: str
+    providerRefreshToken: str
+    ip: str
+    osCode: str
+    osName: str
+    osVersion: str
+    clientType: str
+    clientCode: str
+    clientName: str
+    clientVersion: str
+    clientEngine: str
+    clientEngineVersion: str
+    deviceName: str
+    deviceBrand: str
+    deviceModel: str
+    countryCode: str
+    countryName: str
+    current: bool
+    factors: list[str]
+    secret: str
+    mfaUpdatedAt: str
+
+
+class SessionList(Model):
+    total: int
+    sessions: list[Session]
+    data: list[Session]
+
+
+class Preferences(Model):
+    """A free JSON object."""
+
+    model_config = ConfigDict(extra="allow")

@@ -1,0 +1,38 @@
+"""Random secrets and their stored digests."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+
+
+def new_secret() -> str:
+    """256 random bits, hex encoded."""
+    return secrets.token_hex(32)
+
+
+def digest(secret: str) -> str:
+    """SHA-256 hex: what the table keeps instead of a high-entropy secret."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def encode_credential(user_id: str, secret: str) -> str:
+    """The session credential the SDKs carry: base64 of {"id", "secret"}."""
+    return base64.b64encode(json.dumps({"id": user_id, "secret": secret}, separators=(",", ":")).encode()).decode()
+
+
+def decode_credential(value: str) -> tuple[str, str] | None:
+    """(userId, secret) from a credential, or None when it is not one."""
+    try:
+        data = json.loads(base64.b64decode(value.strip(), validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    user_id, secret = data.get("id"), data.get("secret")
+    if isinstance(user_id, str) and isinstance(secret, str) and user_id and secret:
+        return user_id, secret
+    return None

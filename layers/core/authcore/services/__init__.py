@@ -1,0 +1,1 @@
+"""Business rules of API.md. No boto3 here: storage goes through store/."""

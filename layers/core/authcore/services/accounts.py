@@ -1,0 +1,124 @@
+"""Accounts: sign-up, profile changes, preferences (API.md §4.2)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from authcore.clock import iso, now_ms
+from authcore.errors import ApiError
+from authcore.ids import resolve_id
+from authcore.models.caller import Caller
+from authcore.models.requests import CreateAccount, UpdateEmail, UpdateName, UpdatePassword, UpdatePhone, UpdatePrefs
+from authcore.models.responses import Account, Preferences
+from authcore.security.passwords import hash_password, verify_password
+from authcore.services import limits
+from authcore.services.auth import Principal
+from authcore.store import sessions as sessions_store
+from authcore.store import users as users_store
+from authcore.store.errors import ConflictError, StaleError
+
+
+def account_model(user: dict[str, Any]) -> Account:
+    return Account(
+        id=user["userId"],
+        createdAt=iso(user["createdAt"]),
+        updatedAt=iso(user["updatedAt"]),
+        name=user.get("name", ""),
+        registration=iso(user["createdAt"]),
+        status=user.get("status", True),
+        labels=user.get("labels", []),
+        passwordUpdate=iso(user.get("passwordUpdate")),
+        email=user.get("email", ""),
+        phone=user.get("phone", ""),
+        emailVerification=user.get("emailVerification", False),
+        phoneVerification=user.get("phoneVerification", False),
+        mfa=user.get("mfa", False),
+        prefs=json.loads(user.get("prefs") or "{}"),
+        targets=[],
+        accessedAt=iso(user.get("accessedAt")),
+    )
+
+
+def create_account(body: CreateAccount, caller: Caller) -> Account:
+    limits.enforce("create-account", caller.ip)
+    now = now_ms()
+    user = {
+        "userId": resolve_id(body.userId),
+        "createdAt": now,
+        "updatedAt": now,
+        "accessedAt": now,
+        "name": body.name,
+        "email": body.email,
+        "phone": "",
+        "passwordHash": hash_password(body.password),
+        "passwordUpdate": now,
+        "status": True,
+        "labels": [],
+        "emailVerification": False,
+        "phoneVerification": False,
+        "mfa": False,
+        "prefs": "{}",
+        "sessions": {},
+    }
+    try:
+        users_store.create_user(user)
+    except ConflictError:
+        raise ApiError("user_already_exists") from None
+    return account_model(user)
+
+
+def get_account(principal: Principal) -> Account:
+    return account_model(principal.user)
+
+
+def _check_password(user: dict[str, Any], password: str) -> None:
+    """Changes of email, phone or password need the current password when the account has one."""
+    if user.get("passwordHash") and not verify_password(user["passwordHash"], password):
+        raise ApiError("user_invalid_credentials")
+
+
+def _change_address(principal: Principal, kind: str, new: str, password: str) -> Account:
+    user = principal.user
+    _check_password(user, password)
+    if user.get(kind) == new:
+        return account_model(user)
+    changes = {kind: new, f"{kind}Verification": False, "updatedAt": now_ms()}
+    try:
+        users_store.change_address(user["userId"], kind, user.get(kind, ""), new, changes)
+    except (ConflictError, StaleError):
+        raise ApiError(f"user_{kind}_already_exists") from None
+    return account_model({**user, **changes})
+
+
+def update_email(principal: Principal, body: UpdateEmail) -> Account:
+    return _change_address(principal, "email", body.email, body.password)
+
+
+def update_phone(principal: Principal, body: UpdatePhone) -> Account:
+    return _change_address(principal, "phone", body.phone, body.password)
+
+
+def update_password(principal: Principal, body: UpdatePassword) -> Account:
+    """Set a new password and end every other session of the user (a thief's included)."""
+    user = principal.user
+    limits.enforce("update-password", user["userId"])
+    _check_password(user, body.oldPassword)
+    now = now_ms()
+    changes = {"passwordHash": hash_password(body.password), "passwordUpdate": now, "updatedAt": now}
+    others = [d for d in user.get("sessions", {}) if d != principal.session["digest"]]
+    sessions_store.end_sessions(user["userId"], others, profile_changes=changes)
+    return account_model({**user, **changes})
+
+
+def update_name(principal: Principal, body: UpdateName) -> Account:
+    return account_model(users_store.update_user(principal.user["userId"], {"name": body.name, "updatedAt": now_ms()}))
+
+
+def get_prefs(principal: Principal) -> Preferences:
+    return Preferences.model_validate(json.loads(principal.user.get("prefs") or "{}"))
+
+
+def update_prefs(principal: Principal, body: UpdatePrefs) -> Account:
+    prefs = json.dumps(body.prefs, separators=(",", ":"))
+    return account_model(users_store.update_user(principal.user["userId"], {"prefs": prefs, "updatedAt": now_ms()}))

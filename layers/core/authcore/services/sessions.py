@@ -1,0 +1,189 @@
+"""Sessions: password sign-in, listing, extending and ending them (API.md §4.4)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from authcore.clock import iso, now_ms
+from authcore.config import settings
+from authcore.errors import ApiError
+from authcore.ids import unique_id
+from authcore.models.caller import Caller
+from authcore.models.requests import EmailPasswordSession
+from authcore.models.responses import Session, SessionList
+from authcore.security.passwords import hash_password, needs_rehash, verify_password
+from authcore.security.tokens import digest, encode_credential, new_secret
+from authcore.services import limits
+from authcore.services.auth import Principal, find_session
+from authcore.store import sessions as sessions_store
+from authcore.store import users as users_store
+from authcore.store.errors import StaleError
+
+MAX_SESSIONS = 10
+SIGN_IN_LIMIT = 10
+WRITE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A created session: its model, the credential for cookies, and when it ends (epoch ms)."""
+
+    session: Session
+    credential: str
+    expire: int
+
+
+def session_model(item: dict[str, Any], current: bool) -> Session:
+    client = item.get("client", {})
+    return Session(
+        id=item["sessionId"],
+        createdAt=iso(item["createdAt"]),
+        updatedAt=iso(item["updatedAt"]),
+        userId=item["userId"],
+        expire=iso(item["expire"]),
+        provider=item["provider"],
+        providerUid=item.get("providerUid", ""),
+        providerAccessToken="",
+        providerAccessTokenExpiry="",
+        providerRefreshToken="",
+        ip=item.get("ip", ""),
+        osCode=client.get("osCode", ""),
+        osName=client.get("osName", ""),
+        osVersion=client.get("osVersion", ""),
+        clientType=client.get("clientType", ""),
+        clientCode=client.get("clientCode", ""),
+        clientName=client.get("clientName", ""),
+        clientVersion=client.get("clientVersion", ""),
+        clientEngine=client.get("clientEngine", ""),
+        clientEngineVersion=client.get("clientEngineVersion", ""),
+        deviceName=client.get("deviceName", ""),
+        deviceBrand=client.get("deviceBrand", ""),
+        deviceModel=client.get("deviceModel", ""),
+        countryCode="",
+        countryName="",
+        current=current,
+        factors=item.get("factors", []),
+        secret="",
+        mfaUpdatedAt=iso(item.get("mfaUpdatedAt")),
+    )
+
+
+def _evictions(user: dict[str, Any], now: int) -> list[str]:
+    """Expired sessions, plus the oldest live ones so that a new one keeps the user at MAX_SESSIONS."""
+    entries = user.get("sessions", {})
+    expired = [d for d, e in entries.items() if e["expire"] <= now]
+    live = sorted((e["createdAt"], d) for d, e in entries.items() if e["expire"] > now)
+    overflow = max(len(live) - (MAX_SESSIONS - 1), 0)
+    return expired + [d for _, d in live[:overflow]]
+
+
+def start_session(
+    user: dict[str, Any],
+    caller: Caller,
+    provider: str,
+    factors: list[str],
+    sign_in_counter: tuple[str, str] | None = None,
+) -> NewSession:
+    """Create a session for `user`, ending the oldest beyond the cap. Shared by every sign-in method."""
+    secret = new_secret()
+    now = now_ms()
+    expire = now + settings().session_lifetime_seconds * 1000
+    item = {
+        "digest": digest(secret),
+        "sessionId": unique_id(),
+        "userId": user["userId"],
+        "createdAt": now,
+        "updatedAt": now,
+        "expire": expire,
+        "ttl": expire // 1000,
+        "provider": provider,
+        "providerUid": user.get("email", "") if provider == "email" else "",
+        "ip": caller.ip,
+        "userAgent": caller.user_agent[:512],
+        "factors": factors,
+        "mfaUpdatedAt": 0,
+    }
+    for _ in range(WRITE_ATTEMPTS):
+        try:
+            sessions_store.create_session(user, item, _evictions(user, now), sign_in_counter)
+            break
+        except StaleError:
+            # Another sign-in of this user won the race: read its result and try again.
+            fresh = users_store.get_user(user["userId"])
+            if fresh is None:
+                raise ApiError("user_invalid_credentials") from None
+            user = fresh
+    else:
+        raise ApiError("general_rate_limit_exceeded", "Too many simultaneous sign-ins. Please try again.")
+    return NewSession(session_model(item, current=True), encode_credential(user["userId"], secret), expire)
+
+
+def create_email_password_session(body: EmailPasswordSession, caller: Caller) -> NewSession:
+    """Password sign-in. Unknown email, wrong password and limits answer alike for known and unknown emails."""
+    if caller.credential and find_session(caller.credential):
+        raise ApiError("user_session_already_exists")
+    hour = int(time.time()) // limits.HOUR
+    counter, previous = f"signIn{hour}", f"signIn{hour - 1}"
+    status, index = users_store.count_sign_in_attempt(body.email, counter, previous, SIGN_IN_LIMIT)
+    if status == "unknown":
+        limits.enforce("sign-in-unknown", body.email, SIGN_IN_LIMIT)
+        verify_password(None, body.password)
+        raise ApiError("user_invalid_credentials")
+    if status == "limited":
+        raise limits.rate_limited(SIGN_IN_LIMIT, (hour + 1) * limits.HOUR)
+    user = users_store.get_user(index["userId"])
+    if user is None or not verify_password(user.get("passwordHash"), body.password):
+        raise ApiError("user_invalid_credentials")
+    if not user.get("status", True):
+        raise ApiError("user_blocked")
+    if needs_rehash(user["passwordHash"]):
+        user = users_store.update_user(user["userId"], {"passwordHash": hash_password(body.password)})
+    return start_session(user, caller, "email", ["password"], sign_in_counter=(body.email, counter))
+
+
+def list_sessions(principal: Principal) -> SessionList:
+    current = principal.session["digest"]
+    models = [
+        session_model(s, s["digest"] == current) for s in sorted(principal.sessions, key=lambda s: s["createdAt"])
+    ]
+    return SessionList(total=len(models), sessions=models, data=models)
+
+
+def _find(principal: Principal, session_id: str) -> dict[str, Any]:
+    if session_id == "current":
+        return principal.session
+    found = next((s for s in principal.sessions if s["sessionId"] == session_id), None)
+    if found is None:
+        raise ApiError("user_session_not_found")
+    return found
+
+
+def get_session(principal: Principal, session_id: str) -> Session:
+    item = _find(principal, session_id)
+    return session_model(item, item["digest"] == principal.session["digest"])
+
+
+def update_session(principal: Principal, session_id: str) -> Session:
+    """Extend a session to a full lifetime from now."""
+    item = _find(principal, session_id)
+    now = now_ms()
+    expire = now + settings().session_lifetime_seconds * 1000
+    try:
+        sessions_store.extend_session(item["userId"], item["digest"], expire, now)
+    except StaleError:
+        raise ApiError("user_session_not_found") from None
+    return session_model({**item, "expire": expire, "updatedAt": now}, item["digest"] == principal.session["digest"])
+
+
+def delete_session(principal: Principal, session_id: str) -> bool:
+    """End one session; True when it was the caller's own (its cookies must go too)."""
+    item = _find(principal, session_id)
+    sessions_store.end_sessions(item["userId"], [item["digest"]])
+    return item["digest"] == principal.session["digest"]
+
+
+def delete_sessions(principal: Principal) -> None:
+    digests = {s["digest"] for s in principal.sessions} | set(principal.user.get("sessions", {}))
+    sessions_store.end_sessions(principal.user["userId"], sorted(digests))

@@ -1,0 +1,13 @@
+"""What the store reports when a conditional write loses."""
+
+
+class ConflictError(Exception):
+    """A uniqueness condition failed: `what` names the item that was taken ("user", "email", "phone")."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+class StaleError(Exception):
+    """The user item changed since it was read (optimistic lock); read again and retry."""

@@ -1,0 +1,82 @@
+"""The table client, item (de)serialisation and key shapes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+
+from authcore.config import settings
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+_client = None
+
+PROFILE = "PROFILE"
+SESSION_PREFIX = "SESSION#"
+
+
+def client():
+    """One client per container, created on first use."""
+    global _client
+    if _client is None:
+        _client = boto3.client(
+            "dynamodb",
+            config=Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}),
+        )
+    return _client
+
+
+def table_name() -> str:
+    return settings().table_name
+
+
+def user_key(user_id: str) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": PROFILE}
+
+
+def session_key(user_id: str, secret_digest: str) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": f"{SESSION_PREFIX}{secret_digest}"}
+
+
+def email_key(email: str) -> dict[str, str]:
+    return {"pk": f"EMAIL#{email}", "sk": "EMAIL"}
+
+
+def phone_key(phone: str) -> dict[str, str]:
+    return {"pk": f"PHONE#{phone}", "sk": "PHONE"}
+
+
+def marshal(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items()}
+
+
+def unmarshal(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; everything we store is an integer."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def is_conditional_failure(error: Exception) -> bool:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+def cancellation_codes(error: Exception) -> list[str]:
+    """Per-item reasons of a cancelled transaction, in the order the items were sent."""
+    reasons = getattr(error, "response", {}).get("CancellationReasons", [])
+    return [r.get("Code", "None") for r in reasons]

@@ -1,0 +1,175 @@
+"""User profile items and the email/phone index items that keep addresses unique."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from authcore.store.errors import ConflictError, StaleError
+from authcore.store.table import (
+    PROFILE,
+    SESSION_PREFIX,
+    cancellation_codes,
+    client,
+    email_key,
+    is_conditional_failure,
+    marshal,
+    phone_key,
+    session_key,
+    table_name,
+    unmarshal,
+    user_key,
+)
+
+INDEX_KEYS = {"email": email_key, "phone": phone_key}
+
+
+def create_user(user: dict[str, Any]) -> None:
+    """Write the profile and its address index items, all or nothing."""
+    user_id = user["userId"]
+    items = [("user", {**user_key(user_id), **user})]
+    for kind in ("email", "phone"):
+        if user.get(kind):
+            items.append((kind, {**INDEX_KEYS[kind](user[kind]), "userId": user_id}))
+    try:
+        client().transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table_name(),
+                        "Item": marshal(item),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for _, item in items
+            ]
+        )
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        codes = cancellation_codes(error)
+        taken = next(
+            (what for (what, _), code in zip(items, codes, strict=False) if code == "ConditionalCheckFailed"), "user"
+        )
+        raise ConflictError(taken) from error
+
+
+def get_user(user_id: str) -> dict[str, Any] | None:
+    response = client().get_item(TableName=table_name(), Key=marshal(user_key(user_id)), ConsistentRead=True)
+    return unmarshal(response.get("Item"))
+
+
+def get_user_and_session(user_id: str, secret_digest: str) -> tuple[dict | None, dict | None]:
+    """Profile and one session in a single round trip."""
+    keys = [marshal(user_key(user_id)), marshal(session_key(user_id, secret_digest))]
+    response = client().batch_get_item(RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}})
+    found = [unmarshal(item) for item in response["Responses"].get(table_name(), [])]
+    # Two small items never exceed BatchGetItem limits; a throttled key is simply "not found".
+    user = next((i for i in found if i["sk"] == PROFILE), None)
+    session = next((i for i in found if i["sk"].startswith(SESSION_PREFIX)), None)
+    return user, session
+
+
+def get_user_with_sessions(user_id: str) -> tuple[dict | None, list[dict]]:
+    """Profile and every session in one Query: PROFILE sorts right before SESSION#."""
+    response = client().query(
+        TableName=table_name(),
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues=marshal({":pk": f"USER#{user_id}", ":first": PROFILE, ":last": SESSION_PREFIX + "~"}),
+        ConsistentRead=True,
+    )
+    items = [unmarshal(i) for i in response.get("Items", [])]
+    user = next((i for i in items if i["sk"] == PROFILE), None)
+    return user, [i for i in items if i["sk"].startswith(SESSION_PREFIX)]
+
+
+def update_user(user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Set fields on an existing profile and return it as stored."""
+    names = {f"#f{i}": field for i, field in enumerate(changes)}
+    values = {f":v{i}": value for i, value in enumerate(changes.values())}
+    response = client().update_item(
+        TableName=table_name(),
+        Key=marshal(user_key(user_id)),
+        UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=marshal(values),
+        ReturnValues="ALL_NEW",
+    )
+    return unmarshal(response["Attributes"])
+
+
+def change_address(user_id: str, kind: str, old: str, new: str, changes: dict[str, Any]) -> None:
+    """Move the unique `kind` ("email" or "phone") from `old` to `new` and update the profile.
+
+    The new index item must be free, the old one must still be ours, and the profile must still
+    hold `old`: two concurrent changes cannot both win or leave an orphaned index item.
+    """
+    key_of = INDEX_KEYS[kind]
+    names = {"#addr": kind, **{f"#f{i}": f for i, f in enumerate(changes)}}
+    values = {":old": old, **{f":v{i}": v for i, v in enumerate(changes.values())}}
+    items: list[dict[str, Any]] = [
+        {
+            "Put": {
+                "TableName": table_name(),
+                "Item": marshal({**key_of(new), "userId": user_id}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {
+            "Update": {
+                "TableName": table_name(),
+                "Key": marshal(user_key(user_id)),
+                "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+                "ConditionExpression": "attribute_exists(pk) AND #addr = :old",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": marshal(values),
+            }
+        },
+    ]
+    if old:
+        items.append(
+            {
+                "Delete": {
+                    "TableName": table_name(),
+                    "Key": marshal(key_of(old)),
+                    "ConditionExpression": "userId = :me",
+                    "ExpressionAttributeValues": marshal({":me": user_id}),
+                }
+            }
+        )
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            raise ConflictError(kind) from error
+        raise StaleError() from error
+
+
+def count_sign_in_attempt(email: str, window: str, previous_window: str, limit: int) -> tuple[str, dict | None]:
+    """Count a password attempt on the email's index item, in the same round trip as the lookup.
+
+    Returns ("ok", index item), ("limited", index item) or ("unknown", None). The counter lives on
+    the index item so the sign-in stays within its round-trip budget and can never exceed `limit`
+    under concurrency; a successful sign-in removes it (see sessions.create_session).
+    """
+    try:
+        response = client().update_item(
+            TableName=table_name(),
+            Key=marshal(email_key(email)),
+            UpdateExpression="ADD #cur :one REMOVE #prev",
+            ConditionExpression="attribute_exists(userId) AND (attribute_not_exists(#cur) OR #cur < :limit)",
+            ExpressionAttributeNames={"#cur": window, "#prev": previous_window},
+            ExpressionAttributeValues=marshal({":one": 1, ":limit": limit}),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        old = unmarshal(error.response.get("Item"))
+        return ("limited", old) if old and old.get("userId") else ("unknown", None)
+    return "ok", unmarshal(response["Attributes"])
