@@ -33,7 +33,10 @@ ALLOWED_HEADERS = ", ".join(
         ),
     ]
 )
-EXPOSED_HEADERS = "X-Fallback-Cookies, X-Appwrite-Session, X-Nuvix-Session, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+EXPOSED_HEADERS = ", ".join(
+    ["X-Fallback-Cookies", "X-Appwrite-Session", "X-Nuvix-Session"]
+    + [f"X-RateLimit-{part}" for part in ("Limit", "Remaining", "Reset")]
+)
 
 
 def header(event: dict[str, Any], name: str) -> str:
