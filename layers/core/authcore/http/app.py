@@ -115,7 +115,9 @@ def created(model: BaseModel, headers: dict[str, str] | None = None, cookies: li
 
 
 def no_content(headers: dict[str, str] | None = None, cookies: list[Cookie] | None = None) -> Response:
-    return Response(204, None, "", headers=headers, cookies=cookies)
+    """204 with a non-JSON content type: Appwrite's Python SDK reads Content-Type on every answer
+    and would try to parse an empty JSON body."""
+    return Response(204, "text/plain; charset=utf-8", "", headers=headers, cookies=cookies)
 
 
 def doc(status: int, model: type[BaseModel] | None, *errors: int) -> dict[int, dict[str, Any]]:
