@@ -30,8 +30,8 @@ def fake_environment(region: str) -> None:
         os.environ.pop(name, None)
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_SESSION_TOKEN="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - fake, for moto
+        AWS_SESSION_TOKEN="testing",  # noqa: S106
         AWS_DEFAULT_REGION=region,
         AWS_REGION=region,
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
+from types import ModuleType
 from typing import Any
 
 from local.template import ACCOUNT_ID, REGION, Api, Function
@@ -114,14 +115,13 @@ def build_event(
     `path` is the resource path without the stage; headers and query are pairs so that
     repeated names survive into the multiValue* fields.
     """
+    pairs = _pairs(headers)
+    forwarded = ", ".join([value for name, value in pairs if name.lower() == "x-forwarded-for"] + [source_ip])
+    # API Gateway sets these (proto https); handlers choose the cookie Secure flag from them.
     header_pairs = [
-        (name, value)
-        for name, value in _pairs(headers)
-        if name.lower() not in ("x-forwarded-proto", "x-forwarded-for")
+        (name, value) for name, value in pairs if name.lower() not in ("x-forwarded-proto", "x-forwarded-for")
     ]
-    forwarded_for = ", ".join([value for name, value in _pairs(headers) if name.lower() == "x-forwarded-for"] + [source_ip])
-    # API Gateway adds these (with https); handlers decide the cookie Secure flag on them.
-    header_pairs += [("X-Forwarded-For", forwarded_for), ("X-Forwarded-Proto", "http")]
+    header_pairs += [("X-Forwarded-For", forwarded), ("X-Forwarded-Proto", "http")]
     single_headers, multi_headers = _single_and_multi(header_pairs)
     single_query, multi_query = _single_and_multi(_pairs(query))
     lowered = {name.lower(): value for name, value in single_headers.items()}
@@ -198,7 +198,7 @@ class LambdaContext:
 _import_lock = threading.Lock()
 
 
-def load_handler(function: Function) -> Callable[[dict[str, Any], Any], Any]:
+def load_module(function: Function) -> ModuleType:
     """Import the function's module once, as functions.<name>.<module> (every file is app.py)."""
     module_name = f"functions.{function.name}.{function.module}"
     with _import_lock:
@@ -214,7 +214,11 @@ def load_handler(function: Function) -> Callable[[dict[str, Any], Any], Any]:
             except BaseException:
                 del sys.modules[module_name]
                 raise
-    return getattr(module, function.handler)
+    return module
+
+
+def load_handler(function: Function) -> Callable[[dict[str, Any], Any], Any]:
+    return getattr(load_module(function), function.handler)
 
 
 @dataclass(frozen=True)
@@ -235,9 +239,7 @@ def to_http(result: Any) -> HttpResponse:
     multi = result.get("multiValueHeaders") or {}
     multi_names = {name.lower() for name in multi}
     headers = [
-        (name, str(value))
-        for name, value in (result.get("headers") or {}).items()
-        if name.lower() not in multi_names
+        (name, str(value)) for name, value in (result.get("headers") or {}).items() if name.lower() not in multi_names
     ]
     headers += [(name, str(value)) for name, values in multi.items() for value in values]
     if not any(name.lower() == "content-type" for name, _ in headers):
@@ -311,9 +313,7 @@ class Gateway:
         for function in self.functions:
             load_handler(function)
 
-    def handle(
-        self, method: str, path: str, headers: Pairs, query: Pairs, body: bytes, source_ip: str
-    ) -> HttpResponse:
+    def handle(self, method: str, path: str, headers: Pairs, query: Pairs, body: bytes, source_ip: str) -> HttpResponse:
         """Answer one HTTP request; `path` includes the stage (/v1/account)."""
         headers = _pairs(headers)
         resource_path = strip_stage(path, self.api.stage)

@@ -216,9 +216,7 @@ class Function:
     timeout_s: int
 
 
-def functions(
-    template: Mapping[str, Any], resolver: Resolver | None = None, root: Path = REPO_ROOT
-) -> list[Function]:
+def functions(template: Mapping[str, Any], resolver: Resolver | None = None, root: Path = REPO_ROOT) -> list[Function]:
     """Every serverless function; environment resolved with `resolver` (placeholders by default)."""
     resolver = resolver or Resolver(template)
     global_env = _globals(template).get("Environment", {}).get("Variables", {})

@@ -1,0 +1,132 @@
+"""`python -m local.server`: template.yaml's API on http://127.0.0.1:3000/v1, AWS emulated.
+
+Also serves GET/DELETE /__dev/outbox (emails and SMS sent), which no deployment has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from local import aws
+from local.gateway import Gateway
+from local.outbox import Outbox
+from local.template import TEMPLATE_PATH, Function, Resolver, api, functions, layers, load
+
+OUTBOX_PATH = "/__dev/outbox"
+
+
+class _RequestHandler(WSGIRequestHandler):
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        # WSGI joins repeated headers with "," and drops names with "_"; API Gateway does neither.
+        environ["local.raw_headers"] = list(self.headers.items())
+        return environ
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Silenced: the app logs one line per request itself."""
+
+
+def make_app(gateway: Gateway, outbox: Outbox) -> Any:
+    """The WSGI application: the outbox route, else the API Gateway emulation."""
+
+    @Request.application  # type: ignore[arg-type]
+    def app(request: Request) -> Response:
+        started = time.perf_counter()
+        if request.path == OUTBOX_PATH and request.method in ("GET", "DELETE"):
+            if request.method == "DELETE":
+                outbox.clear()
+                response = Response(status=204)
+            else:
+                response = Response(json.dumps(outbox.entries(), indent=2), mimetype="application/json")
+        else:
+            result = gateway.handle(
+                request.method,
+                request.path,
+                request.environ.get("local.raw_headers") or list(request.headers.items()),
+                list(request.args.items(multi=True)),
+                request.get_data(),
+                request.remote_addr or "127.0.0.1",
+            )
+            response = Response(result.body, status=result.status, headers=result.headers)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        print(f"{request.method} {request.path} → {response.status_code} ({elapsed_ms:.0f} ms)", flush=True)
+        for entry in outbox.collect():
+            subject = f" [{entry['subject']}]" if entry["subject"] else ""
+            print(f"  ✉ {entry['channel']} to {entry['to']}{subject}:\n    {entry['text']}", flush=True)
+        return response
+
+    return app
+
+
+def prepare_process(template_functions: Iterable[Function], import_dirs: Iterable[Path]) -> None:
+    """What Lambda provides before the handler module is imported: sys.path and environment.
+
+    Handlers read settings once at import, so this must run before any function import.
+    All functions share this process: a variable set differently by two functions keeps
+    the first value (with a warning).
+    """
+    for directory in import_dirs:
+        if str(directory) not in sys.path:
+            sys.path.insert(0, str(directory))
+    merged: dict[str, str] = {}
+    for function in template_functions:
+        for name, value in function.environment.items():
+            if merged.setdefault(name, value) != value:
+                print(f"warning: {function.name} sets {name}={value!r}; using {merged[name]!r}", file=sys.stderr)
+    os.environ.update(merged)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m local.server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="0 picks a free port")
+    parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
+    parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.parameter_overrides)
+
+    root = args.template.resolve().parent
+    template = load(args.template)
+    resolver = Resolver(template, overrides)
+    aws.start(template, resolver)
+    template_functions = functions(template, resolver, root=root)
+    prepare_process(template_functions, [root, *layers(template, root=root)])
+    gateway = Gateway(template_functions, api(template, resolver))
+    gateway.preload()
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server(
+        args.host, args.port, make_app(gateway, Outbox()), threaded=True, request_handler=_RequestHandler
+    )
+    endpoint = f"http://{args.host}:{server.port}/{gateway.api.stage}"
+    print(f"Endpoint:   {endpoint}")
+    if "ProjectId" in resolver.parameters:
+        print(f"Project id: {resolver.parameters['ProjectId']}")
+    print(f"Outbox:     http://{args.host}:{server.port}{OUTBOX_PATH}")
+    print("Try:")
+    print(
+        f"  curl -s -X POST {endpoint}/account -H 'content-type: application/json' "
+        """-d '{"userId":"unique()","email":"ada@example.com","password":"correct horse battery"}'"""
+    )
+    print(f"Local stack ready on {endpoint}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

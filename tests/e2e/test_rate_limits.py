@@ -1,0 +1,88 @@
+"""Rate limits of API.md §5, exhausted on purpose against a server of this module's own (`fresh_server`),
+so the other modules keep their budget. Tests run in file order; each leaves what the next needs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from tests.e2e.helpers import PASSWORD, assert_error, request, sign_in_response, unique_email
+
+LIMIT = 10
+
+
+def assert_rate_limited(response: requests.Response) -> int:
+    """429 with the X-RateLimit-* trio; returns the reset time (unix seconds)."""
+    assert_error(response, 429, "general_rate_limit_exceeded")
+    assert response.headers.get("X-RateLimit-Limit") == str(LIMIT)
+    assert response.headers.get("X-RateLimit-Remaining") == "0"
+    reset = int(response.headers["X-RateLimit-Reset"])
+    assert time.time() < reset <= time.time() + 3600 + 5
+    return reset
+
+
+@pytest.fixture(scope="module")
+def signed_up(fresh_server: str) -> list[str]:
+    """The emails of the 10 sign-ups one IP may make in an hour (filled by the first test)."""
+    return []
+
+
+def test_eleventh_sign_up_from_one_ip_is_refused(fresh_server: str, signed_up: list[str]) -> None:
+    for attempt in range(LIMIT):
+        email = unique_email()
+        response = request("POST", fresh_server, "/account", {"userId": "unique()", "email": email, "password": PASSWORD})
+        assert response.status_code == 201, f"sign-up {attempt + 1}: {response.text}"
+        signed_up.append(email)
+    refused = request(
+        "POST", fresh_server, "/account", {"userId": "unique()", "email": unique_email(), "password": PASSWORD}
+    )
+    assert_rate_limited(refused)
+    # the refused sign-up created nothing: its email is unknown to sign-in
+    again = request("POST", fresh_server, "/account", {"userId": "unique()", "email": signed_up[0], "password": PASSWORD})
+    assert_rate_limited(again)  # the limit comes before any lookup
+
+
+def _password_limit(base: str, email: str) -> tuple[list[requests.Response], requests.Response]:
+    """10 wrong passwords, then the right one."""
+    failures = [sign_in_response(base, email, f"wrong password {i}") for i in range(LIMIT)]
+    return failures, sign_in_response(base, email, PASSWORD)
+
+
+def test_password_attempts_per_email(fresh_server: str, signed_up: list[str]) -> None:
+    assert len(signed_up) == LIMIT, "needs the sign-ups of the test above"
+    known = signed_up[1]
+    unknown = unique_email()
+
+    known_failures, known_final = _password_limit(fresh_server, known)
+    for response in known_failures:
+        assert_error(response, 401, "user_invalid_credentials")
+    known_reset = assert_rate_limited(known_final)  # even with the right password
+    assert "Set-Cookie" not in known_final.headers
+
+    unknown_failures, unknown_final = _password_limit(fresh_server, unknown)
+    for response in unknown_failures:
+        assert_error(response, 401, "user_invalid_credentials")
+    unknown_reset = assert_rate_limited(unknown_final)
+
+    # no enumeration: the same answers for a known and an unknown email
+    assert [r.content for r in known_failures] == [r.content for r in unknown_failures]
+    assert known_final.content == unknown_final.content
+    assert known_reset == unknown_reset
+
+    # the limit is per email: another account signs in normally
+    other = sign_in_response(fresh_server, signed_up[2], PASSWORD)
+    assert other.status_code == 201, other.text
+
+
+def test_a_success_resets_the_password_attempts(fresh_server: str, signed_up: list[str]) -> None:
+    assert len(signed_up) == LIMIT, "needs the sign-ups of the first test"
+    email = signed_up[3]
+    for i in range(LIMIT - 1):
+        assert_error(sign_in_response(fresh_server, email, f"wrong password {i}"), 401, "user_invalid_credentials")
+    assert sign_in_response(fresh_server, email, PASSWORD).status_code == 201
+    # the count started over: 9 more failures and another success are allowed
+    for i in range(LIMIT - 1):
+        assert_error(sign_in_response(fresh_server, email, f"wrong again {i}"), 401, "user_invalid_credentials")
+    assert sign_in_response(fresh_server, email, PASSWORD).status_code == 201

@@ -1,0 +1,136 @@
+"""Password sessions through their handlers: cookies, listing, the cap, expiry, sign-out, limits."""
+
+import json
+
+from authcore.clock import now_ms
+from authcore.security.tokens import encode_credential
+from authcore.store.table import client, marshal, table_name, user_key
+
+
+def test_sign_in_sets_both_cookies_and_the_fallback_header(api):
+    api.sign_up()
+    answer = api("create_email_password_session")  # the events/ sample, over https
+    assert answer.status == 201
+    session = answer.body
+    assert session["secret"] == "" and session["provider"] == "email" and session["factors"] == ["password"]
+    assert session["current"] is True and session["providerUid"] == "ada@example.com"
+    assert session["ip"] == "203.0.113.10"
+    cookies = answer.headers["set-cookie"]
+    credential = answer.credential
+    assert any(c.startswith(f"a_session_default={credential};") and "SameSite=None" in c for c in cookies)
+    assert any(c.startswith(f"a_session_default_legacy={credential};") and "SameSite" not in c for c in cookies)
+    assert all("HttpOnly" in c and "Secure" in c and "Path=/" in c for c in cookies)
+    assert "X-Fallback-Cookies" in answer.header("Access-Control-Expose-Headers")
+
+
+def test_every_credential_carrier_works(api):
+    api.sign_up()
+    credential = api.session_for()
+    carriers = [
+        {"Cookie": f"a_session_default={credential}"},
+        {"Cookie": f"a_session_default_legacy={credential}"},
+        {"X-Appwrite-Session": credential},
+        {"X-Nuvix-Session": credential},
+        {"X-Fallback-Cookies": json.dumps({"a_session_default": credential})},
+    ]
+    for headers in carriers:
+        assert api("get_account", headers=headers).status == 200, headers
+
+
+def test_wrong_password_and_unknown_email_answer_identically(api):
+    api.sign_up()
+    wrong = api.sign_in(password="wrong password")
+    unknown = api.sign_in("nobody@example.com")
+    assert wrong.status == unknown.status == 401
+    assert wrong.body == unknown.body and wrong.body["type"] == "user_invalid_credentials"
+
+
+def test_signing_in_while_signed_in_is_refused(api):
+    api.sign_up()
+    credential = api.session_for()
+    answer = api("create_email_password_session", session=credential)
+    assert answer.status == 401 and answer.body["type"] == "user_session_already_exists"
+    # A dead credential does not block a new sign-in.
+    stale = encode_credential("nobody", "0" * 64)
+    assert api("create_email_password_session", session=stale).status == 201
+
+
+def test_eleventh_session_ends_the_oldest(api):
+    api.sign_up()
+    credentials = [api.session_for() for _ in range(11)]
+    assert api("get_account", session=credentials[0]).status == 401
+    listed = api("list_sessions", session=credentials[-1]).body
+    assert listed["total"] == 10 and len(listed["sessions"]) == 10 and listed["data"] == listed["sessions"]
+    assert [s["current"] for s in listed["sessions"]].count(True) == 1
+
+
+def test_get_update_and_delete_one_session(api):
+    api.sign_up()
+    mine, other = api.session_for(), api.session_for()
+    current = api("get_session", session=mine, path={"sessionId": "current"}).body
+    assert current["current"] is True
+    other_id = api("get_session", session=other, path={"sessionId": "current"}).body["$id"]
+    seen = api("get_session", session=mine, path={"sessionId": other_id}).body
+    assert seen["$id"] == other_id and seen["current"] is False
+    missing = api("get_session", session=mine, path={"sessionId": "nope"})
+    assert missing.status == 404 and missing.body["type"] == "user_session_not_found"
+
+    extended = api("update_session", session=mine, path={"sessionId": "current"})
+    assert extended.status == 200 and extended.body["expire"] >= current["expire"]
+
+    ended = api("delete_session", session=mine, path={"sessionId": other_id})
+    assert ended.status == 204 and ended.header("Set-Cookie") is None
+    assert api("get_account", session=other).status == 401
+    signed_out = api("delete_session", session=mine, path={"sessionId": "current"})
+    assert signed_out.status == 204 and signed_out.header("X-Fallback-Cookies") == "{}"
+    assert all("Expires=Thu, 01 Jan 1970" in c for c in signed_out.headers["set-cookie"])
+    assert api("get_account", session=mine).body["type"] == "general_unauthorized_scope"
+
+
+def test_delete_all_sessions(api, user_id_of):
+    api.sign_up()
+    credentials = [api.session_for() for _ in range(3)]
+    answer = api("delete_sessions", session=credentials[0])
+    assert answer.status == 204 and answer.header("X-Fallback-Cookies") == "{}"
+    assert all(api("get_account", session=c).status == 401 for c in credentials)
+    profile = client().get_item(TableName=table_name(), Key=marshal(user_key(user_id_of(credentials[0]))))["Item"]
+    assert profile["sessions"]["M"] == {}
+
+
+def test_expired_session_is_refused_even_before_ttl_deletes_it(api, user_id_of):
+    api.sign_up()
+    credential = api.session_for()
+    items = client().query(
+        TableName=table_name(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues=marshal({":pk": f"USER#{user_id_of(credential)}"}),
+    )["Items"]
+    session_item = next(i for i in items if i["sk"]["S"].startswith("SESSION#"))
+    client().update_item(
+        TableName=table_name(),
+        Key={"pk": session_item["pk"], "sk": session_item["sk"]},
+        UpdateExpression="SET #e = :past",
+        ExpressionAttributeNames={"#e": "expire"},
+        ExpressionAttributeValues=marshal({":past": now_ms() - 1}),
+    )
+    assert api("get_account", session=credential).status == 401
+    assert api("list_sessions", session=credential).status == 401
+
+
+def test_sign_in_attempts_are_limited_per_email_and_a_success_resets(api):
+    api.sign_up()
+    assert [api.sign_in(password="wrong password").status for _ in range(9)] == [401] * 9
+    assert api.sign_in().status == 201  # the 10th attempt succeeds and resets the counter
+    assert [api.sign_in(password="wrong password").status for _ in range(10)] == [401] * 10
+    limited = api.sign_in()  # right password, but the limit is reached
+    assert limited.status == 429 and limited.body["type"] == "general_rate_limit_exceeded"
+    assert limited.header("X-RateLimit-Limit") == "10" and limited.header("X-RateLimit-Remaining") == "0"
+    assert int(limited.header("X-RateLimit-Reset")) > now_ms() // 1000
+
+
+def test_unknown_emails_are_limited_the_same_way(api):
+    statuses = [api.sign_in("nobody@example.com", password="wrong password").status for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
+    # No index item is ever created for an unknown email.
+    keys = {i["pk"]["S"] for i in client().scan(TableName=table_name())["Items"]}
+    assert "EMAIL#nobody@example.com" not in keys
