@@ -1,5 +1,5 @@
 """Rate limits of API.md §5, exhausted on purpose against a server of this module's own (`fresh_server`),
-so the other modules keep their budget. Tests run in file order; each leaves what the next needs."""
+so the other modules keep their budget."""
 
 from __future__ import annotations
 
@@ -23,25 +23,27 @@ def assert_rate_limited(response: requests.Response) -> int:
     return reset
 
 
+def _sign_up(base: str, email: str) -> requests.Response:
+    return request("POST", base, "/account", {"userId": "unique()", "email": email, "password": PASSWORD})
+
+
 @pytest.fixture(scope="module")
 def signed_up(fresh_server: str) -> list[str]:
-    """The emails of the 10 sign-ups one IP may make in an hour (filled by the first test)."""
-    return []
+    """The 10 sign-ups one IP may make in an hour (their emails)."""
+    emails = [unique_email() for _ in range(LIMIT)]
+    for number, email in enumerate(emails, 1):
+        response = _sign_up(fresh_server, email)
+        assert response.status_code == 201, f"sign-up {number}: {response.text}"
+    return emails
 
 
 def test_eleventh_sign_up_from_one_ip_is_refused(fresh_server: str, signed_up: list[str]) -> None:
-    for attempt in range(LIMIT):
-        email = unique_email()
-        response = request("POST", fresh_server, "/account", {"userId": "unique()", "email": email, "password": PASSWORD})
-        assert response.status_code == 201, f"sign-up {attempt + 1}: {response.text}"
-        signed_up.append(email)
-    refused = request(
-        "POST", fresh_server, "/account", {"userId": "unique()", "email": unique_email(), "password": PASSWORD}
-    )
-    assert_rate_limited(refused)
-    # the refused sign-up created nothing: its email is unknown to sign-in
-    again = request("POST", fresh_server, "/account", {"userId": "unique()", "email": signed_up[0], "password": PASSWORD})
-    assert_rate_limited(again)  # the limit comes before any lookup
+    email = unique_email()
+    assert_rate_limited(_sign_up(fresh_server, email))
+    # the refused sign-up created nothing
+    assert_error(sign_in_response(fresh_server, email, PASSWORD), 401, "user_invalid_credentials")
+    # the limit comes before any lookup: a taken email gets the same 429, not a 409
+    assert_rate_limited(_sign_up(fresh_server, signed_up[0]))
 
 
 def _password_limit(base: str, email: str) -> tuple[list[requests.Response], requests.Response]:
@@ -51,7 +53,6 @@ def _password_limit(base: str, email: str) -> tuple[list[requests.Response], req
 
 
 def test_password_attempts_per_email(fresh_server: str, signed_up: list[str]) -> None:
-    assert len(signed_up) == LIMIT, "needs the sign-ups of the test above"
     known = signed_up[1]
     unknown = unique_email()
 
@@ -77,7 +78,6 @@ def test_password_attempts_per_email(fresh_server: str, signed_up: list[str]) ->
 
 
 def test_a_success_resets_the_password_attempts(fresh_server: str, signed_up: list[str]) -> None:
-    assert len(signed_up) == LIMIT, "needs the sign-ups of the first test"
     email = signed_up[3]
     for i in range(LIMIT - 1):
         assert_error(sign_in_response(fresh_server, email, f"wrong password {i}"), 401, "user_invalid_credentials")

@@ -110,4 +110,11 @@ def test_preflight_allows_the_sdk_headers():
     allowed = {h.strip().lower() for h in headers["Access-Control-Allow-Headers"].split(",")}
     for name in ("content-type", "x-appwrite-project", "x-nuvix-session", "x-fallback-cookies", "x-sdk-version"):
         assert name in allowed
-    assert set(headers["Access-Control-Allow-Methods"].split(", ")) == {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+    assert set(headers["Access-Control-Allow-Methods"].split(", ")) == {
+        "GET",
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+        "OPTIONS",
+    }

@@ -88,8 +88,9 @@ def create_session(
 def end_sessions(user_id: str, digests: list[str], profile_changes: dict[str, Any] | None = None) -> None:
     """Delete sessions and their profile entries, optionally setting profile fields in the same write."""
     changes = profile_changes or {}
-    names = {"#sessions": "sessions", **{f"#d{i}": d for i, d in enumerate(digests)}}
-    names.update({f"#f{i}": f for i, f in enumerate(changes)})
+    names = {f"#f{i}": f for i, f in enumerate(changes)}
+    if digests:
+        names.update({"#sessions": "sessions", **{f"#d{i}": d for i, d in enumerate(digests)}})
     update = ""
     if changes:
         update += "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))) + " "
