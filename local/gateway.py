@@ -196,6 +196,10 @@ class LambdaContext:
 
 
 _import_lock = threading.Lock()
+# One invocation at a time: a Lambda container serves one request at a time (Powertools keeps
+# the current event on the resolver), and moto's conditional writes are not atomic across threads.
+# HTTP handling stays concurrent; only the handler call is serialised.
+_invocation_lock = threading.Lock()
 
 
 def load_module(function: Function) -> ModuleType:
@@ -334,7 +338,8 @@ class Gateway:
         )
         try:
             handler = load_handler(match.function)
-            return to_http(handler(event, LambdaContext(match.function)))
+            with _invocation_lock:
+                return to_http(handler(event, LambdaContext(match.function)))
         except Exception:  # what Lambda would log; the client gets the gateway's 5XX
             print(f"{match.function.name}: invocation failed", file=sys.stderr)
             traceback.print_exc()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 from appwrite.client import Client
+from appwrite.exception import AppwriteException
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "default"
@@ -121,9 +123,7 @@ def credential_of(response: requests.Response) -> str:
     return fallback.get(COOKIE, "")
 
 
-def sign_in_response(
-    base: str, email: str, password: str, headers: dict[str, str] | None = None
-) -> requests.Response:
+def sign_in_response(base: str, email: str, password: str, headers: dict[str, str] | None = None) -> requests.Response:
     return request("POST", base, "/account/sessions/email", {"email": email, "password": password}, headers)
 
 
@@ -169,6 +169,14 @@ def cookie_attributes(line: str) -> dict[str, str]:
 
 def cookie_expires_epoch(line: str) -> float:
     return parsedate_to_datetime(cookie_attributes(line)["expires"]).timestamp()
+
+
+def sdk_raises(call: Callable[[], Any], code: int, type_: str) -> AppwriteException:
+    """Run an SDK call that must fail with this status and error type."""
+    with pytest.raises(AppwriteException) as caught:
+        call()
+    assert (caught.value.code, caught.value.type) == (code, type_), caught.value.response
+    return caught.value
 
 
 def assert_error(response: requests.Response, status: int, type_: str) -> dict:

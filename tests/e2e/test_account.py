@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from appwrite.exception import AppwriteException
 from appwrite.services.account import Account
 
 from tests.e2e.helpers import (
@@ -17,6 +16,7 @@ from tests.e2e.helpers import (
     make_user,
     request,
     sdk_client,
+    sdk_raises,
     sign_in,
     sign_in_response,
     unique_email,
@@ -37,13 +37,6 @@ def alice(base_url: str) -> User:
 @pytest.fixture
 def account(base_url: str, alice: User) -> Account:
     return Account(sdk_client(base_url, alice.credential))
-
-
-def _raises(call, code: int, type_: str) -> AppwriteException:
-    with pytest.raises(AppwriteException) as caught:
-        call()
-    assert (caught.value.code, caught.value.type) == (code, type_), caught.value.response
-    return caught.value
 
 
 def test_update_name(account: Account, alice: User) -> None:
@@ -88,8 +81,10 @@ def test_update_prefs_needs_an_object(base_url: str, alice: User) -> None:
 
 
 def test_update_email(base_url: str, account: Account, alice: User, shared_user: User) -> None:
-    _raises(lambda: account.update_email(email=unique_email(), password="wrong password!"), 401, "user_invalid_credentials")
-    _raises(
+    sdk_raises(
+        lambda: account.update_email(email=unique_email(), password="wrong password!"), 401, "user_invalid_credentials"
+    )
+    sdk_raises(
         lambda: account.update_email(email=shared_user.email.upper(), password=alice.password),
         409,
         "user_email_already_exists",
@@ -120,7 +115,9 @@ def test_update_email_invalid_address(base_url: str, alice: User) -> None:
 
 
 def test_update_phone(account: Account, alice: User, shared_user: User) -> None:
-    _raises(lambda: account.update_phone(phone=PHONE_OWN, password="wrong password!"), 401, "user_invalid_credentials")
+    sdk_raises(
+        lambda: account.update_phone(phone=PHONE_OWN, password="wrong password!"), 401, "user_invalid_credentials"
+    )
     updated = account.update_phone(phone=PHONE_OWN, password=alice.password)
     assert updated.phone == PHONE_OWN
     assert updated.phoneverification is False
@@ -129,13 +126,15 @@ def test_update_phone(account: Account, alice: User, shared_user: User) -> None:
 
 @pytest.mark.parametrize("phone", ["+10000000000", "14155552671", "+1415555267a", "+1234567890123456", ""])
 def test_update_phone_invalid_number(account: Account, alice: User, phone: str) -> None:
-    _raises(lambda: account.update_phone(phone=phone, password=alice.password), 400, "general_argument_invalid")
+    sdk_raises(lambda: account.update_phone(phone=phone, password=alice.password), 400, "general_argument_invalid")
 
 
 def test_update_phone_taken(base_url: str, account: Account, alice: User, shared_user: User) -> None:
     account.update_phone(phone=PHONE_TAKEN, password=alice.password)
     other = Account(sdk_client(base_url, shared_user.credential))
-    _raises(lambda: other.update_phone(phone=PHONE_TAKEN, password=shared_user.password), 409, "user_phone_already_exists")
+    sdk_raises(
+        lambda: other.update_phone(phone=PHONE_TAKEN, password=shared_user.password), 409, "user_phone_already_exists"
+    )
     assert other.get().phone != PHONE_TAKEN
     # once alice moves on, the number is released and someone else may take it
     account.update_phone(phone=PHONE_OWN, password=alice.password)

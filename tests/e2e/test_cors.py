@@ -71,7 +71,9 @@ def test_allowed_origin_on_another_projects_error(base_url: str) -> None:
     assert_granted(response, ALLOWED_ORIGIN)
 
 
-@pytest.mark.parametrize("origin", [FOREIGN_ORIGIN, "http://localhost:3001", "null", "http://localhost:3000.evil.example"])
+@pytest.mark.parametrize(
+    "origin", [FOREIGN_ORIGIN, "http://localhost:3001", "null", "http://localhost:3000.evil.example"]
+)
 def test_foreign_origin_gets_no_grant(base_url: str, shared_user: User, origin: str) -> None:
     normal = get_account(base_url, {**auth(shared_user.credential), "Origin": origin})
     assert normal.status_code == 200

@@ -33,20 +33,26 @@ def test_missing_parameter(base_url: str) -> None:
 
 
 def test_sign_up_with_a_bad_email(base_url: str) -> None:
-    response = request("POST", base_url, "/account", {"userId": "unique()", "email": "not-an-email", "password": PASSWORD})
+    response = request(
+        "POST", base_url, "/account", {"userId": "unique()", "email": "not-an-email", "password": PASSWORD}
+    )
     body = assert_error(response, 400, "general_argument_invalid")
     assert body["message"].startswith("Invalid `email` param: "), body
 
 
 def test_sign_up_with_a_short_password(base_url: str) -> None:
-    response = request("POST", base_url, "/account", {"userId": "unique()", "email": unique_email(), "password": "1234567"})
+    response = request(
+        "POST", base_url, "/account", {"userId": "unique()", "email": unique_email(), "password": "1234567"}
+    )
     body = assert_error(response, 400, "general_argument_invalid")
     assert body["message"].startswith("Invalid `password` param: "), body
     assert "1234567" not in body["message"]  # never echo a secret
 
 
 def test_sign_up_with_a_taken_email(base_url: str, shared_user: User) -> None:
-    response = request("POST", base_url, "/account", {"userId": "unique()", "email": shared_user.email, "password": PASSWORD})
+    response = request(
+        "POST", base_url, "/account", {"userId": "unique()", "email": shared_user.email, "password": PASSWORD}
+    )
     assert_error(response, 409, "user_already_exists")
 
 
@@ -73,6 +79,11 @@ def test_wrong_password_and_unknown_email_answer_alike(base_url: str, shared_use
 )
 def test_no_session(base_url: str, headers: dict[str, str]) -> None:
     assert_error(get_account(base_url, headers), 401, "general_unauthorized_scope")
+
+
+def test_fallback_cookie_of_another_project_is_ignored(base_url: str, shared_user: User) -> None:
+    header = json.dumps({"a_session_other": shared_user.credential})
+    assert_error(get_account(base_url, {"X-Fallback-Cookies": header}), 401, "general_unauthorized_scope")
 
 
 def test_forged_credential_of_a_real_user(base_url: str, shared_user: User) -> None:

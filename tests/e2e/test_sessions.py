@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from appwrite.exception import AppwriteException
 from appwrite.services.account import Account
 
 from tests.e2e.helpers import (
@@ -20,6 +19,7 @@ from tests.e2e.helpers import (
     make_user,
     request,
     sdk_client,
+    sdk_raises,
     sign_in,
     sign_in_response,
 )
@@ -31,25 +31,24 @@ def sam(base_url: str) -> User:
     return make_user(base_url, name="Sam")
 
 
-def _raises(call, code: int, type_: str) -> AppwriteException:
-    with pytest.raises(AppwriteException) as caught:
-        call()
-    assert (caught.value.code, caught.value.type) == (code, type_), caught.value.response
-    return caught.value
-
-
 def test_update_password(base_url: str) -> None:
     pat = make_user(base_url, name="Pat")
     current = sign_in(base_url, pat.email, pat.password)
     other = sign_in(base_url, pat.email, pat.password)
     account = Account(sdk_client(base_url, current))
 
-    _raises(
+    sdk_raises(
         lambda: account.update_password(password="a brand new passphrase", old_password="not the password"),
         401,
         "user_invalid_credentials",
     )
-    _raises(lambda: account.update_password(password="short", old_password=pat.password), 400, "general_argument_invalid")
+    sdk_raises(lambda: account.update_password(password="a brand new passphrase"), 401, "user_invalid_credentials")
+    sdk_raises(
+        lambda: account.update_password(password="short", old_password=pat.password), 400, "general_argument_invalid"
+    )
+    sdk_raises(
+        lambda: account.update_password(password="x" * 257, old_password=pat.password), 400, "general_argument_invalid"
+    )
     # nothing changed so far
     assert get_account(base_url, auth(other)).status_code == 200
 
@@ -91,7 +90,7 @@ def test_get_session_current_and_by_id(base_url: str, sam: User) -> None:
     assert by_id.secret == ""
     assert account.get_session(current.id).current is True
 
-    _raises(lambda: account.get_session("00000000000000000000"), 404, "user_session_not_found")
+    sdk_raises(lambda: account.get_session("00000000000000000000"), 404, "user_session_not_found")
 
 
 def test_update_session_extends_expiry(base_url: str, sam: User) -> None:
@@ -117,13 +116,13 @@ def test_delete_one_session_by_id(base_url: str, sam: User) -> None:
     assert response.status_code == 204, response.text
     assert_error(get_account(base_url, auth(drop)), 401, "general_unauthorized_scope")
     assert account.get().id == sam.id
-    _raises(lambda: account.get_session(drop_id), 404, "user_session_not_found")
+    sdk_raises(lambda: account.get_session(drop_id), 404, "user_session_not_found")
 
 
 def test_delete_current_session_with_sdk(base_url: str, sam: User) -> None:
     account = Account(sdk_client(base_url, sign_in(base_url, sam.email)))
     account.delete_session("current")
-    _raises(account.get, 401, "general_unauthorized_scope")
+    sdk_raises(account.get, 401, "general_unauthorized_scope")
 
 
 def test_delete_sessions(base_url: str, sam: User) -> None:
@@ -149,3 +148,28 @@ def test_eleventh_session_ends_the_oldest(base_url: str, sam: User) -> None:
     assert len(listed.sessions) == 10
     raw = request("GET", base_url, "/account/sessions", headers=auth(credentials[-1])).json()
     assert raw["total"] == 10 and len(raw["data"]) == 10
+    # generated ids are time-ordered: the later session, the greater id
+    ids = [Account(sdk_client(base_url, c)).get_session("current").id for c in credentials[1:]]
+    assert all(GENERATED_ID.match(i) for i in ids), ids
+    assert ids == sorted(ids)
+    assert sorted(s.id for s in listed.sessions) == sorted(ids)
+
+
+def test_sign_in_alias_and_email_case(base_url: str, sam: User) -> None:
+    """`POST /account/sessions` is an alias; the email matches whatever its case."""
+    response = request("POST", base_url, "/account/sessions", {"email": sam.email.upper(), "password": sam.password})
+    assert response.status_code == 201, response.text
+    assert response.json()["userId"] == sam.id
+    assert response.json()["providerUid"] == sam.email
+    assert response.json()["ip"] == "127.0.0.1"
+
+
+def test_sessions_of_another_user_are_out_of_reach(base_url: str, sam: User, shared_user: User) -> None:
+    theirs = request("GET", base_url, "/account/sessions/current", headers=auth(shared_user.credential)).json()["$id"]
+    account = Account(sdk_client(base_url, sign_in(base_url, sam.email)))
+    sdk_raises(lambda: account.get_session(theirs), 404, "user_session_not_found")
+    sdk_raises(lambda: account.update_session(theirs), 404, "user_session_not_found")
+    sdk_raises(lambda: account.delete_session(theirs), 404, "user_session_not_found")
+    assert theirs not in [s.id for s in account.list_sessions().sessions]
+    # their session is untouched
+    assert get_account(base_url, auth(shared_user.credential)).status_code == 200

@@ -172,3 +172,16 @@ def test_another_project_is_404(api):
     assert answer.status == 404 and answer.body["type"] == "project_not_found"
     assert answer.header("Access-Control-Allow-Origin") == "http://localhost:3000"
     assert all_items() == []
+
+
+def test_bodies_that_are_not_json_get_a_clear_400(api):
+    for content_type, body in [
+        ("text/plain", '{"userId":"unique()"}'),
+        ("application/x-www-form-urlencoded", "userId=unique()&email=a%40b.co&password=12345678"),
+    ]:
+        answer = api("create_account", body, headers={"Content-Type": content_type})
+        assert answer.status == 400 and answer.body["type"] == "general_argument_invalid", content_type
+    bad_json = api("create_account", '{"userId": "unique()",')
+    assert bad_json.body["message"] == "Invalid request body: it must be a JSON object."
+    wrong_type = api("create_account", {"userId": 7, "email": "a@b.co", "password": PASSWORD})
+    assert wrong_type.body["message"].startswith("Invalid `userId` param:")

@@ -11,7 +11,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.shared.cookies import Cookie
 from pydantic import BaseModel
 
@@ -39,9 +42,9 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
     first = errors[0] if errors else {}
     loc = [str(part) for part in first.get("loc", ()) if part != "body"]
     kind = first.get("type", "")
-    if kind == "json_invalid":
-        return "Invalid request body: it must be a JSON object."
-    if not loc:
+    if kind == "unsupported_content_type":
+        return "Invalid request body: send it as application/json."
+    if kind == "json_invalid" or not loc:
         return "Invalid request body: it must be a JSON object."
     name = loc[0]
     if kind == "missing":
@@ -57,8 +60,8 @@ def create_app() -> APIGatewayRestResolver:
     def _api_error(error: ApiError) -> Response:
         return error_response(error)
 
-    @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response:
+    @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
+    def _invalid(error: RequestValidationError | RequestUnsupportedContentType) -> Response:
         return error_response(ApiError("general_argument_invalid", _validation_message(list(error.errors()))))
 
     @app.exception_handler(Exception)
