@@ -36,9 +36,8 @@ class Match:
 
 
 class Router:
-    """Resource matching as REST API does it: among the routes whose method matches (ANY
-    included), the most specific wins, segment by segment: literal > {param} > {proxy+}.
-    An exact method beats ANY on the same resource."""
+    """Resource matching as REST API does it: the most specific resource wins, segment by
+    segment (literal > {param} > {proxy+}); then its exact method, else its ANY."""
 
     def __init__(self, functions: Iterable[Function]) -> None:
         self._routes = [
@@ -48,19 +47,28 @@ class Router:
         ]
 
     def match(self, method: str, path: str) -> Match | None:
-        """`path` is the resource path without the stage, e.g. /account."""
+        """`path` is the resource path without the stage, e.g. /account.
+
+        The resource is chosen by path alone; a method it lacks is no match, even when a less
+        specific resource (such as /{proxy+}) has it: that is what API Gateway does.
+        """
         parts = _segments(path)
-        best: tuple[tuple[Any, ...], Match] | None = None
+        best_rank: tuple[int, ...] | None = None
+        candidates: list[tuple[str, str, dict[str, str], Function]] = []
         for route_method, resource, pattern, function in self._routes:
-            if route_method not in (method, "ANY"):
-                continue
             params = _match(pattern, parts)
             if params is None:
                 continue
-            rank = (tuple(_specificity(segment) for segment in pattern), route_method != "ANY")
-            if best is None or rank > best[0]:
-                best = (rank, Match(function, resource, params or None))
-        return best[1] if best else None
+            rank = tuple(_specificity(segment) for segment in pattern)
+            if best_rank is None or rank > best_rank:
+                best_rank, candidates = rank, []
+            if rank == best_rank:
+                candidates.append((route_method, resource, params, function))
+        for wanted in (method, "ANY"):
+            for route_method, resource, params, function in candidates:
+                if route_method == wanted:
+                    return Match(function, resource, params or None)
+        return None
 
 
 def _segments(path: str) -> list[str]:
@@ -274,11 +282,7 @@ class GatewayResponse:
         return HttpResponse(self.status, headers, self.body.encode())
 
 
-_GATEWAY_HEADERS = {
-    "Access-Control-Allow-Origin": "method.request.header.origin",
-    "Access-Control-Allow-Credentials": "'true'",
-    "Cache-Control": "'no-store'",
-}
+_GATEWAY_HEADERS = {"Cache-Control": "'no-store'"}
 # Used when the template does not customise them. Unknown routes are a 403
 # MISSING_AUTHENTICATION_TOKEN in AWS; our API contract says 404.
 DEFAULT_GATEWAY_RESPONSES = {

@@ -6,14 +6,20 @@ from tests.conftest import FUNCTIONS, TEMPLATE
 
 
 def test_template_routes_equal_openapi_routes():
-    declared = {(method.upper(), path) for (method, path) in routes(TEMPLATE) if method.upper() != "OPTIONS"}
+    declared = {(method, path) for (method, path) in routes(TEMPLATE) if method not in ("OPTIONS", "ANY")}
     spec = document(FUNCTIONS.values())
     documented = {(method.upper(), path) for path, ops in spec["paths"].items() for method in ops}
     assert documented == declared
 
 
-def test_preflight_covers_every_path():
-    assert routes(TEMPLATE)[("OPTIONS", "/{proxy+}")] == "cors_preflight"
+def test_every_resource_has_a_preflight_and_unknown_paths_reach_a_function():
+    """API Gateway picks the resource by path before the method, so each needs its own OPTIONS."""
+    table = routes(TEMPLATE)
+    resources = {path for (_, path) in table}
+    assert {path for (method, path), name in table.items() if method == "OPTIONS" and name == "cors_preflight"} == (
+        resources
+    )
+    assert table[("ANY", "/{proxy+}")] == "route_not_found"
 
 
 def test_document_has_no_powertools_422_and_uses_our_error_model():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ class Api:
             event["body"] = body if isinstance(body, str) else json.dumps(body)
         if path:
             event["pathParameters"] = path
-            event["path"] = event["resource"].format(**path)
+            event["path"] = re.sub(r"\{(\w+)\+?\}", lambda m: path[m.group(1)], event["resource"])
         if ip:
             event["requestContext"]["identity"]["sourceIp"] = ip
         self.calls.clear()

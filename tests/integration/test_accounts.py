@@ -185,3 +185,11 @@ def test_bodies_that_are_not_json_get_a_clear_400(api):
     assert bad_json.body["message"] == "Invalid request body: it must be a JSON object."
     wrong_type = api("create_account", {"userId": 7, "email": "a@b.co", "password": PASSWORD})
     assert wrong_type.body["message"].startswith("Invalid `userId` param:")
+
+
+def test_unknown_paths_get_404_with_cors_only_for_allowed_origins(api):
+    answer = api("route_not_found")
+    assert answer.status == 404 and answer.body["type"] == "general_route_not_found"
+    assert answer.header("Access-Control-Allow-Origin") == "http://localhost:3000"
+    foreign = api("route_not_found", headers={"Origin": "https://evil.example"})
+    assert foreign.status == 404 and foreign.header("Access-Control-Allow-Origin") is None

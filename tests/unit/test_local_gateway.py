@@ -57,8 +57,7 @@ ROUTER = Router(
         ("GET", "/account/sessions/current", "get_current", None),  # literal beats {param}
         ("GET", "/account/sessions/abc", "get_session", {"sessionId": "abc"}),  # {param} beats {proxy+}
         ("GET", "/account/sessions/abc/x", "any_account", {"rest": "sessions/abc/x"}),
-        ("POST", "/account/sessions/abc", "any_account", {"rest": "sessions/abc"}),  # ANY takes other methods
-        ("OPTIONS", "/account", "preflight", {"proxy": "account"}),  # method must match: not get_account
+        ("POST", "/account/x", "any_account", {"rest": "x"}),  # ANY takes other methods
         ("OPTIONS", "/other/path", "preflight", {"proxy": "other/path"}),
         ("OPTIONS", "/account/x", "any_account", {"rest": "x"}),  # /account/{rest+} is more specific
     ],
@@ -69,9 +68,20 @@ def test_route_precedence(method: str, path: str, function: str, params: dict[st
     assert (match.function.name, match.path_parameters) == (function, params)
 
 
-@pytest.mark.parametrize(("method", "path"), [("POST", "/account"), ("GET", "/nope"), ("OPTIONS", "/")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/account"),
+        ("GET", "/nope"),
+        ("OPTIONS", "/"),  # a greedy {proxy+} needs at least one segment
+        # The resource is chosen by path first: a method it lacks does not fall back to a
+        # less specific resource that has it (API Gateway answers MISSING_AUTHENTICATION_TOKEN).
+        ("OPTIONS", "/account"),
+        ("POST", "/account/sessions/abc"),
+    ],
+)
 def test_unknown_routes(method: str, path: str) -> None:
-    assert ROUTER.match(method, path) is None  # a greedy {proxy+} needs at least one segment
+    assert ROUTER.match(method, path) is None
 
 
 def test_exact_method_beats_any_on_the_same_resource() -> None:
@@ -361,8 +371,8 @@ def test_unknown_route_gets_the_404_gateway_response(stack: tuple[dict, Path], m
     assert json.loads(response.body) == json.loads(ROUTE_NOT_FOUND_BODY)
     assert json.loads(response.body)["type"] == "general_route_not_found"
     headers = dict(response.headers)
-    assert headers["Access-Control-Allow-Origin"] == "http://evil.test"
-    assert headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Access-Control-Allow-Origin" not in headers  # a gateway answer cannot vet the Origin
+    assert "Access-Control-Allow-Credentials" not in headers
     assert headers["Cache-Control"] == "no-store"
     assert headers["Content-Type"] == "application/json"
 
