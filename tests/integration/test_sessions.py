@@ -134,3 +134,9 @@ def test_unknown_emails_are_limited_the_same_way(api):
     # No index item is ever created for an unknown email.
     keys = {i["pk"]["S"] for i in client().scan(TableName=table_name())["Items"]}
     assert "EMAIL#nobody@example.com" not in keys
+
+
+def test_signing_in_records_the_access_time(api):
+    account = api.sign_up()
+    credential = api.session_for()
+    assert api("get_account", session=credential).body["accessedAt"] > account["accessedAt"]

@@ -24,23 +24,26 @@ def create_session(
     evict: list[str],
     sign_in_counter: tuple[str, str] | None = None,
 ) -> None:
-    """Write a session, record it on the profile, end the `evict` sessions, and reset the
-    (email, counter attribute) sign-in counter: one transaction.
+    """Write a session, record it (and the access time) on the profile, end the `evict` sessions,
+    and reset the (email, counter attribute) sign-in counter: one transaction.
 
     Raises StaleError when another sign-in changed the profile's sessions since `user` was read.
     """
     user_id, digest = user["userId"], session["digest"]
-    names = {"#sessions": "sessions", "#new": digest, "#rev": "sessionsRev"}
+    names = {"#sessions": "sessions", "#new": digest, "#rev": "sessionsRev", "#accessed": "accessedAt"}
     values: dict[str, Any] = {
         ":entry": {"id": session["sessionId"], "createdAt": session["createdAt"], "expire": session["expire"]},
         ":rev": user.get("sessionsRev", 0),
         ":one": 1,
+        ":now": session["createdAt"],
     }
     removals = []
     for i, old in enumerate(evict):
         names[f"#old{i}"] = old
         removals.append(f"#sessions.#old{i}")
-    update = "SET #sessions.#new = :entry ADD #rev :one" + (" REMOVE " + ", ".join(removals) if removals else "")
+    update = "SET #sessions.#new = :entry, #accessed = :now ADD #rev :one" + (
+        " REMOVE " + ", ".join(removals) if removals else ""
+    )
     items: list[dict[str, Any]] = [
         {
             "Put": {
