@@ -18,10 +18,15 @@ class Error(Model):
     version: str
 
 
-class Account(Model):
+class Document(Model):
+    """What every stored thing the API returns carries: its id and two timestamps."""
+
     id: str = Field(alias="$id")
     createdAt: str = Field(alias="$createdAt")
     updatedAt: str = Field(alias="$updatedAt")
+
+
+class Account(Document):
     name: str
     registration: str
     status: bool
@@ -37,10 +42,7 @@ class Account(Model):
     accessedAt: str
 
 
-class Session(Model):
-    id: str = Field(alias="$id")
-    createdAt: str = Field(alias="$createdAt")
-    updatedAt: str = Field(alias="$updatedAt")
+class Session(Document):
     userId: str
     expire: str
     provider: str

@@ -35,8 +35,15 @@ class NewSession:
     expire: int
 
 
+# Session fields describing the client: "" (unknown) until User-Agent parsing exists. The session
+# keeps the raw User-Agent, so they can be filled in later without losing anything.
+CLIENT_FIELDS = (
+    "osCode", "osName", "osVersion", "clientType", "clientCode", "clientName", "clientVersion",
+    "clientEngine", "clientEngineVersion", "deviceName", "deviceBrand", "deviceModel",
+)  # fmt: skip
+
+
 def session_model(item: dict[str, Any], current: bool) -> Session:
-    client = item.get("client", {})
     return Session(
         id=item["sessionId"],
         createdAt=iso(item["createdAt"]),
@@ -49,24 +56,13 @@ def session_model(item: dict[str, Any], current: bool) -> Session:
         providerAccessTokenExpiry="",
         providerRefreshToken="",
         ip=item.get("ip", ""),
-        osCode=client.get("osCode", ""),
-        osName=client.get("osName", ""),
-        osVersion=client.get("osVersion", ""),
-        clientType=client.get("clientType", ""),
-        clientCode=client.get("clientCode", ""),
-        clientName=client.get("clientName", ""),
-        clientVersion=client.get("clientVersion", ""),
-        clientEngine=client.get("clientEngine", ""),
-        clientEngineVersion=client.get("clientEngineVersion", ""),
-        deviceName=client.get("deviceName", ""),
-        deviceBrand=client.get("deviceBrand", ""),
-        deviceModel=client.get("deviceModel", ""),
         countryCode="",
         countryName="",
         current=current,
         factors=item.get("factors", []),
         secret="",
         mfaUpdatedAt=iso(item.get("mfaUpdatedAt")),
+        **dict.fromkeys(CLIENT_FIELDS, ""),
     )
 
 
