@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, StringConstraints
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
 
 def _email(value: str) -> str:
+    # Imported on first use: functions that never read an email address do not pay for it.
+    from email_validator import EmailNotValidError, validate_email
+
     if len(value) > 254:
         raise ValueError("Value must be a valid email address")
     try:
@@ -24,6 +25,8 @@ def _email(value: str) -> str:
 
 def _phone(value: str) -> str:
     """E.164 syntax, and a number that really exists in its country's numbering plan."""
+    import phonenumbers  # on first use, as above
+
     message = "Phone number must start with a '+' and can have a maximum of fifteen digits."
     if not E164.fullmatch(value):
         raise ValueError(message)
