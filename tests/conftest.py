@@ -4,6 +4,9 @@ Settings are read once per process, so they are set here, before any authcore im
 """
 
 import os
+import time
+
+import pytest
 
 from local import aws, template
 
@@ -13,3 +16,16 @@ FUNCTIONS = {f.name: f for f in template.functions(TEMPLATE)}
 aws.fake_environment(template.REGION)
 os.environ.update(next(iter(FUNCTIONS.values())).environment)
 os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", LOG_LEVEL="WARNING")
+
+
+def await_steady_rate_window(margin_seconds: int = 30) -> None:
+    """Rate limits count in fixed one-hour windows: a test that counts up to a limit must not
+    straddle the turn of the hour, so wait it out when it is less than `margin_seconds` away."""
+    left = 3600 - time.time() % 3600
+    if left < margin_seconds:
+        time.sleep(left + 1)
+
+
+@pytest.fixture
+def steady_rate_window() -> None:
+    await_steady_rate_window()

@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 
+from tests.conftest import await_steady_rate_window
 from tests.e2e.helpers import PASSWORD, assert_error, request, sign_in_response, unique_email
 
 LIMIT = 10
@@ -29,7 +30,9 @@ def _sign_up(base: str, email: str) -> requests.Response:
 
 @pytest.fixture(scope="module")
 def signed_up(fresh_server: str) -> list[str]:
-    """The 10 sign-ups one IP may make in an hour (their emails)."""
+    """The 10 sign-ups one IP may make in an hour (their emails). The whole module runs in
+    one rate-limit window."""
+    await_steady_rate_window(margin_seconds=120)
     emails = [unique_email() for _ in range(LIMIT)]
     for number, email in enumerate(emails, 1):
         response = _sign_up(fresh_server, email)

@@ -2,10 +2,14 @@
 
 import re
 
+import pytest
+
 from authcore.store import users as users_store
 from authcore.store.table import client, table_name
 
 from .conftest import PASSWORD
+
+pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$")
 ACCOUNT_FIELDS = {

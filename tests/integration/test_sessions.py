@@ -2,9 +2,13 @@
 
 import json
 
+import pytest
+
 from authcore.clock import now_ms
 from authcore.security.tokens import encode_credential
 from authcore.store.table import client, marshal, table_name, user_key
+
+pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
 
 def test_sign_in_sets_both_cookies_and_the_fallback_header(api):

@@ -10,6 +10,8 @@ from authcore.services import accounts, limits, sessions
 
 from .fakes import FakeRateLimit, FakeSessions, FakeUsers
 
+pytestmark = pytest.mark.usefixtures("steady_rate_window")
+
 CALLER = Caller(ip="198.51.100.1", user_agent="pytest", credential=None)
 PASSWORD = "correct horse battery"
 
