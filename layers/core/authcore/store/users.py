@@ -122,7 +122,8 @@ def change_address(user_id: str, kind: str, old: str, new: str, changes: dict[st
                 "TableName": table_name(),
                 "Key": marshal(user_key(user_id)),
                 "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-                "ConditionExpression": "attribute_exists(pk) AND #addr = :old",
+                "ConditionExpression": "attribute_exists(pk) AND "
+                + ("(#addr = :old OR attribute_not_exists(#addr))" if not old else "#addr = :old"),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": marshal(values),
             }
