@@ -23,6 +23,7 @@ from authcore.store.table import (
 )
 
 INDEX_KEYS = {"email": email_key, "phone": phone_key}
+BATCH_ATTEMPTS = 3
 
 
 def create_user(user: dict[str, Any]) -> None:
@@ -61,11 +62,19 @@ def get_user(user_id: str) -> dict[str, Any] | None:
 
 
 def get_user_and_session(user_id: str, secret_digest: str) -> tuple[dict | None, dict | None]:
-    """Profile and one session in a single round trip."""
+    """Profile and one session in a single round trip (more only if DynamoDB defers a key)."""
     keys = [marshal(user_key(user_id)), marshal(session_key(user_id, secret_digest))]
-    response = client().batch_get_item(RequestItems={table_name(): {"Keys": keys, "ConsistentRead": True}})
-    found = [unmarshal(item) for item in response["Responses"].get(table_name(), [])]
-    # Two small items never exceed BatchGetItem limits; a throttled key is simply "not found".
+    request = {table_name(): {"Keys": keys, "ConsistentRead": True}}
+    found: list[dict[str, Any]] = []
+    for _ in range(BATCH_ATTEMPTS):
+        response = client().batch_get_item(RequestItems=request)
+        found += [unmarshal(item) for item in response["Responses"].get(table_name(), [])]
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            break
+    else:
+        # A deferred key must not read as "no such session": that would sign a valid user out.
+        raise RuntimeError("BatchGetItem left keys unprocessed")
     user = next((i for i in found if i["sk"] == PROFILE), None)
     session = next((i for i in found if i["sk"].startswith(SESSION_PREFIX)), None)
     return user, session
