@@ -1,7 +1,6 @@
 """DELETE /account/sessions/{sessionId}: sign out one session. Exempt from the MFA gate."""
 
-from authcore.http import transport
-from authcore.http.app import create_app, doc, entrypoint, no_content
+from authcore.http.app import create_app, doc, entrypoint, no_content, signed_out
 from authcore.http.depends import SessionWithAll
 from authcore.services import sessions
 
@@ -12,8 +11,7 @@ app = create_app()
 def delete_session(sessionId: str, principal: SessionWithAll):
     if not sessions.delete_session(principal, sessionId):
         return no_content()
-    event = app.current_event.raw_event
-    return no_content(headers=transport.fallback_cookies_header(None), cookies=transport.expired_cookies(event))
+    return signed_out(app.current_event.raw_event)
 
 
 lambda_handler = entrypoint(app)

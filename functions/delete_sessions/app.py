@@ -1,7 +1,6 @@
 """DELETE /account/sessions: sign out everywhere."""
 
-from authcore.http import transport
-from authcore.http.app import create_app, doc, entrypoint, no_content
+from authcore.http.app import create_app, doc, entrypoint, signed_out
 from authcore.http.depends import GatedSessionWithAll
 from authcore.services import sessions
 
@@ -11,8 +10,7 @@ app = create_app()
 @app.delete("/account/sessions", responses=doc(204, None, 401))
 def delete_sessions(principal: GatedSessionWithAll):
     sessions.delete_sessions(principal)
-    event = app.current_event.raw_event
-    return no_content(headers=transport.fallback_cookies_header(None), cookies=transport.expired_cookies(event))
+    return signed_out(app.current_event.raw_event)
 
 
 lambda_handler = entrypoint(app)

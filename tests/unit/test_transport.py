@@ -118,3 +118,12 @@ def test_preflight_allows_the_sdk_headers():
         "DELETE",
         "OPTIONS",
     }
+
+
+def test_caller_and_principal_reprs_hide_secrets():
+    from authcore.models.caller import Caller
+    from authcore.services.auth import Principal
+
+    assert "a" * 64 not in repr(Caller(ip="1.2.3.4", user_agent="x", credential=("alice", "a" * 64)))
+    principal = Principal(user={"passwordHash": "$argon2id$secret"}, session={"digest": "d"})
+    assert "argon2id" not in repr(principal)

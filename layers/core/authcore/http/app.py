@@ -123,6 +123,11 @@ def no_content(headers: dict[str, str] | None = None, cookies: list[Cookie] | No
     return Response(204, "text/plain; charset=utf-8", "", headers=headers, cookies=cookies)
 
 
+def signed_out(event: dict[str, Any]) -> Response:
+    """204 that also ends the caller's session on the client: expired cookies, empty fallback."""
+    return no_content(headers=transport.fallback_cookies_header(None), cookies=transport.expired_cookies(event))
+
+
 def doc(status: int, model: type[BaseModel] | None, *errors: int) -> dict[int, dict[str, Any]]:
     """OpenAPI `responses=` for a route: its success answer and the error statuses it can give."""
     success: dict[str, Any] = {"description": "Success"}

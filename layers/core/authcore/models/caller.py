@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Caller:
     ip: str
     user_agent: str
-    credential: tuple[str, str] | None  # (userId, session secret) when one was presented
+    # (userId, session secret) when one was presented; kept out of repr so it cannot reach a log.
+    credential: tuple[str, str] | None = field(repr=False)

@@ -13,9 +13,11 @@ from authcore.store import users as users_store
 
 @dataclass
 class Principal:
-    user: dict[str, Any]
-    session: dict[str, Any]
-    sessions: list[dict[str, Any]] = field(default_factory=list)  # filled only when asked for
+    """The signed-in caller. Items stay out of repr: the profile holds the password hash."""
+
+    user: dict[str, Any] = field(repr=False)
+    session: dict[str, Any] = field(repr=False)
+    sessions: list[dict[str, Any]] = field(default_factory=list, repr=False)  # filled only when asked for
 
 
 def find_session(credential: tuple[str, str], with_all_sessions: bool = False) -> Principal | None:
