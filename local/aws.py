@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -102,9 +103,18 @@ def _email_identity(logical_id: str, props: dict[str, Any], resolver: Resolver) 
     return Physical(props["EmailIdentity"])
 
 
+def _secret(logical_id: str, props: dict[str, Any], resolver: Resolver) -> Physical:
+    """A secret named as the Ref placeholder, so functions read before the emulation started find it."""
+    name = props.get("Name") or f"{resolver.stack_name}-{logical_id}"
+    value = props.get("SecretString") or secrets.token_hex(32)
+    arn = _client("secretsmanager", resolver).create_secret(Name=name, SecretString=value)["ARN"]
+    return Physical(name, {"Arn": arn})
+
+
 _CREATORS: dict[str, Callable[[str, dict[str, Any], Resolver], Physical]] = {
     "AWS::KMS::Key": _key,
     "AWS::KMS::Alias": _alias,
     "AWS::DynamoDB::Table": _table,
     "AWS::SES::EmailIdentity": _email_identity,
+    "AWS::SecretsManager::Secret": _secret,
 }

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from typing import Any
 
 from moto.ses.models import RawMessage, ses_backends
@@ -69,4 +71,42 @@ def _email(message: Any) -> tuple[str, str, str]:
         return ", ".join(message.destinations), str(parsed["subject"] or ""), text
     # moto's SES v2 Simple message keeps only one body: Html when given, else Text.
     to = ", ".join(address for addresses in message.destinations.values() for address in addresses)
-    return to, getattr(message, "subject", ""), getattr(message, "body", "")
+    body = getattr(message, "body", "")
+    return to, getattr(message, "subject", ""), html_to_text(body) if body.lstrip().startswith("<") else body
+
+
+class _TextExtractor(HTMLParser):
+    """Visible text of an HTML email: blocks on their own lines, <head>/<style> dropped.
+
+    Our emails print every link's URL as text too, so nothing clickable is lost."""
+
+    BLOCKS = frozenset({"p", "div", "br", "h1", "h2", "h3", "li", "tr", "table", "pre"})
+    HIDDEN = frozenset({"head", "style", "script", "title"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.HIDDEN:
+            self.hidden = max(self.hidden - 1, 0)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+
+def html_to_text(markup: str) -> str:
+    extractor = _TextExtractor()
+    extractor.feed(markup)
+    lines = (line.strip() for line in "".join(extractor.parts).splitlines())
+    return "\n".join(line for line in lines if line)

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 from local import aws
 from local.gateway import Gateway
 from local.outbox import Outbox
-from local.template import TEMPLATE_PATH, Function, Resolver, api, functions, layers, load
+from local.template import DEV_PARAMETERS, TEMPLATE_PATH, Function, Resolver, api, functions, layers, load
 
 OUTBOX_PATH = "/__dev/outbox"
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in args.parameter_overrides)
+    overrides = {**DEV_PARAMETERS, **dict(item.split("=", 1) for item in args.parameter_overrides)}
 
     root = args.template.resolve().parent
     template = load(args.template)

@@ -19,6 +19,9 @@ TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs match what moto returns
 STACK_NAME = "local"
+# What the local stack (and the test suite) run with unless told otherwise: email and SMS on,
+# delivered to the emulated SES and SNS, so every route works without configuration.
+DEV_PARAMETERS = {"SenderEmail": "no-reply@authcore.local", "SmsEnabled": "true"}
 
 
 class _Loader(yaml.SafeLoader):
@@ -211,7 +214,7 @@ class Function:
     handler: str  # function name in the module, e.g. "lambda_handler"
     routes: tuple[tuple[str, str], ...]  # (METHOD, resource path), METHOD may be "ANY"
     environment: dict[str, str]
-    policies: Any  # raw, unresolved
+    policies: Any  # resolved with the resolver
     memory_mb: int
     timeout_s: int
 
@@ -236,7 +239,7 @@ def functions(template: Mapping[str, Any], resolver: Resolver | None = None, roo
                 handler=handler,
                 routes=tuple(_api_routes(props)),
                 environment={key: _text(value) for key, value in environment.items()},
-                policies=props.get("Policies", []),
+                policies=resolver.resolve(props.get("Policies", [])),
                 memory_mb=int(resolver.resolve(props.get("MemorySize", 128))),
                 timeout_s=int(resolver.resolve(props.get("Timeout", 3))),
             )

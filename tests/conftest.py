@@ -11,7 +11,7 @@ import pytest
 from local import aws, template
 
 TEMPLATE = template.load()
-FUNCTIONS = {f.name: f for f in template.functions(TEMPLATE)}
+FUNCTIONS = {f.name: f for f in template.functions(TEMPLATE, template.Resolver(TEMPLATE, template.DEV_PARAMETERS))}
 
 aws.fake_environment(template.REGION)
 os.environ.update(next(iter(FUNCTIONS.values())).environment)

@@ -121,7 +121,7 @@ class Api:
 @pytest.fixture
 def aws_emulation():
     with mock_aws():
-        physical = aws.create_resources(TEMPLATE, template.Resolver(TEMPLATE))
+        physical = aws.create_resources(TEMPLATE, template.Resolver(TEMPLATE, template.DEV_PARAMETERS))
         assert physical["Table"].ref == os.environ["TABLE_NAME"]
         table._client = None  # a fresh client per test, inside this emulation
         yield

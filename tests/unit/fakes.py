@@ -55,7 +55,7 @@ class FakeSessions:
         self.stale_times = stale_times
         self.attempts = 0
 
-    def create_session(self, user, session, evict, sign_in_counter=None) -> None:
+    def create_session(self, user, session, evict, sign_in_counter=None, token_use=None) -> None:
         self.attempts += 1
         if self.stale_times:
             self.stale_times -= 1

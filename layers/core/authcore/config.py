@@ -14,6 +14,10 @@ class Settings:
     project_name: str
     allowed_origins: frozenset[str]
     session_lifetime_seconds: int
+    sender_email: str  # "" when email sending is not configured
+    sms_enabled: bool
+    sms_sender_id: str  # "" for the carrier's default
+    code_key_secret: str  # Secrets Manager id of the HMAC key for codes
 
 
 @cache
@@ -26,4 +30,8 @@ def settings() -> Settings:
         project_name=env.get("PROJECT_NAME", "My App"),
         allowed_origins=frozenset(o for o in origins if o),
         session_lifetime_seconds=int(env.get("SESSION_LIFETIME_SECONDS", "2592000")),
+        sender_email=env.get("SENDER_EMAIL", "").strip(),
+        sms_enabled=env.get("SMS_ENABLED", "false").lower() == "true",
+        sms_sender_id=env.get("SMS_SENDER_ID", "").strip(),
+        code_key_secret=env.get("CODE_KEY_SECRET", ""),
     )

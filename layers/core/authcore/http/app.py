@@ -123,6 +123,15 @@ def no_content(headers: dict[str, str] | None = None, cookies: list[Cookie] | No
     return Response(204, "text/plain; charset=utf-8", "", headers=headers, cookies=cookies)
 
 
+def signed_in(event: dict[str, Any], session: BaseModel, credential: str, expire_ms: int) -> Response:
+    """201 with the new Session, its cookies and the X-Fallback-Cookies header (API.md §1)."""
+    return created(
+        session,
+        headers=transport.fallback_cookies_header(credential),
+        cookies=transport.session_cookies(event, credential, expire_ms),
+    )
+
+
 def signed_out(event: dict[str, Any]) -> Response:
     """204 that also ends the caller's session on the client: expired cookies, empty fallback."""
     return no_content(headers=transport.fallback_cookies_header(None), cookies=transport.expired_cookies(event))

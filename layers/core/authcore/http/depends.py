@@ -21,6 +21,7 @@ def read_caller(request: Request) -> Caller:
         ip=identity.get("sourceIp") or "",
         user_agent=transport.header(event, "User-Agent"),
         credential=transport.credential(event),
+        locale=transport.header(event, "X-Appwrite-Locale") or transport.header(event, "X-Nuvix-Locale"),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, StringConstraints
 
@@ -39,7 +40,22 @@ def _phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _app_url(value: str) -> str:
+    """An absolute http(s) URL on one of the allowed app origins: where a verification link may point."""
+    from authcore.config import settings
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise ValueError("URL must be an absolute http or https URL")
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if origin not in {o.lower() for o in settings().allowed_origins}:
+        raise ValueError("URL host must be one of the allowed app origins")
+    return value
+
+
 Email = Annotated[str, AfterValidator(_email)]
+AppUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_app_url)]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Phone = Annotated[str, AfterValidator(_phone)]
 NewPassword = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 Password = Annotated[str, StringConstraints(max_length=256)]

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from authcore.models.fields import Email, Id, Name, NewPassword, Password, Phone
+from authcore.models.fields import AppUrl, Email, Id, Name, NewPassword, Password, Phone, Secret
 
 PREFS_MAX_CHARS = 65_535
 
@@ -45,6 +45,31 @@ class UpdatePassword(Body):
 
 class UpdateName(Body):
     name: Name
+
+
+class CreateEmailVerification(Body):
+    url: AppUrl
+
+
+class UpdateVerification(Body):
+    userId: Id
+    secret: Secret
+
+
+class EmailToken(Body):
+    userId: Id
+    email: Email
+    phrase: bool = False
+
+
+class PhoneToken(Body):
+    userId: Id
+    phone: Phone
+
+
+class TokenSession(Body):
+    userId: Id
+    secret: Secret
 
 
 class UpdatePrefs(Body):

@@ -77,6 +77,17 @@ class SessionList(Model):
     data: list[Session]
 
 
+class Token(Model):
+    """A verification or sign-in token. `secret` is "" for end-user callers: it travels by email or SMS."""
+
+    id: str = Field(alias="$id")
+    createdAt: str = Field(alias="$createdAt")
+    userId: str
+    secret: str
+    expire: str
+    phrase: str
+
+
 class Preferences(Model):
     """A free JSON object."""
 

@@ -40,19 +40,19 @@ def account_model(user: dict[str, Any]) -> Account:
     )
 
 
-def create_account(body: CreateAccount, caller: Caller) -> Account:
-    limits.enforce("create-account", caller.ip)
+def new_user(user_id: str, *, email: str = "", phone: str = "", name: str = "", password: str = "") -> dict[str, Any]:
+    """A profile as sign-up creates it; one-time-code sign-in creates users without a password."""
     now = now_ms()
-    user = {
-        "userId": resolve_id(body.userId),
+    return {
+        "userId": user_id,
         "createdAt": now,
         "updatedAt": now,
         "accessedAt": now,
-        "name": body.name,
-        "email": body.email,
-        "phone": "",
-        "passwordHash": hash_password(body.password),
-        "passwordUpdate": now,
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "passwordHash": hash_password(password) if password else "",
+        "passwordUpdate": now if password else 0,
         "status": True,
         "labels": [],
         "emailVerification": False,
@@ -61,6 +61,11 @@ def create_account(body: CreateAccount, caller: Caller) -> Account:
         "prefs": "{}",
         "sessions": {},
     }
+
+
+def create_account(body: CreateAccount, caller: Caller) -> Account:
+    limits.enforce("create-account", caller.ip)
+    user = new_user(resolve_id(body.userId), email=body.email, name=body.name, password=body.password)
     try:
         users_store.create_user(user)
     except ConflictError:

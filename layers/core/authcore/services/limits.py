@@ -1,4 +1,4 @@
-"""Rate limits of API.md §5 as one call that refuses with 429 and the X-RateLimit-* headers."""
+"""Rate limits of API.md §5 as calls that refuse with 429 and the X-RateLimit-* headers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import time
 
 from authcore.errors import ApiError
 from authcore.store import ratelimit
+from authcore.store.errors import LimitError
+from authcore.store.ratelimit import Charge
 
 HOUR = 3600
 
@@ -17,7 +19,20 @@ def rate_limited(limit: int, reset: int) -> ApiError:
     )
 
 
+def hourly(bucket: str, key: str, limit: int = 10) -> Charge:
+    return Charge(bucket, key, limit, HOUR)
+
+
 def enforce(bucket: str, key: str, limit: int = 10, window_seconds: int = HOUR) -> None:
     window = ratelimit.hit(bucket, key, limit, window_seconds, int(time.time()))
     if not window.allowed:
         raise rate_limited(limit, window.reset)
+
+
+def enforce_all(*charges: Charge) -> None:
+    """Every limit at once (one round trip): all are counted, or none when one is exhausted."""
+    now = int(time.time())
+    try:
+        ratelimit.spend(list(charges), now)
+    except LimitError as limited:
+        raise rate_limited(limited.charge.limit, limited.charge.reset(now)) from None

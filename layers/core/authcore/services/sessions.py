@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,8 @@ from authcore.services import limits
 from authcore.services.auth import Principal, find_session
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
-from authcore.store.errors import StaleError
+from authcore.store.errors import SpentError, StaleError
+from authcore.store.tokens import TokenUse
 
 MAX_SESSIONS = 10
 SIGN_IN_LIMIT = 10
@@ -80,9 +82,15 @@ def start_session(
     caller: Caller,
     provider: str,
     factors: list[str],
+    provider_uid: str = "",
     sign_in_counter: tuple[str, str] | None = None,
+    token_use_for: Callable[[dict[str, Any]], TokenUse] | None = None,
 ) -> NewSession:
-    """Create a session for `user`, ending the oldest beyond the cap. Shared by every sign-in method."""
+    """Create a session for `user`, ending the oldest beyond the cap. Shared by every sign-in method.
+
+    `token_use_for(user)` gives the one-time code spent in the same write; it is asked again with the
+    fresh profile when a concurrent write makes this one retry (and may refuse by raising).
+    """
     secret = new_secret()
     now = now_ms()
     expire = now + settings().session_lifetime_seconds * 1000
@@ -95,7 +103,7 @@ def start_session(
         "expire": expire,
         "ttl": expire // 1000,
         "provider": provider,
-        "providerUid": user.get("email", "") if provider == "email" else "",
+        "providerUid": provider_uid,
         "ip": caller.ip,
         "userAgent": caller.user_agent[:512],
         "factors": factors,
@@ -103,8 +111,11 @@ def start_session(
     }
     for _ in range(WRITE_ATTEMPTS):
         try:
-            sessions_store.create_session(user, item, _evictions(user, now), sign_in_counter)
+            token_use = token_use_for(user) if token_use_for else None
+            sessions_store.create_session(user, item, _evictions(user, now), sign_in_counter, token_use)
             break
+        except SpentError:
+            raise ApiError("user_invalid_token") from None
         except StaleError:
             # Another sign-in of this user won the race: read its result and try again.
             fresh = users_store.get_user(user["userId"])
@@ -136,7 +147,9 @@ def create_email_password_session(body: EmailPasswordSession, caller: Caller) ->
         raise ApiError("user_blocked")
     if needs_rehash(user["passwordHash"]):
         user = users_store.update_user(user["userId"], {"passwordHash": hash_password(body.password)})
-    return start_session(user, caller, "email", ["password"], sign_in_counter=(body.email, counter))
+    return start_session(
+        user, caller, "email", ["password"], provider_uid=body.email, sign_in_counter=(body.email, counter)
+    )
 
 
 def list_sessions(principal: Principal) -> SessionList:

@@ -11,3 +11,15 @@ class ConflictError(Exception):
 
 class StaleError(Exception):
     """The user item changed since it was read (optimistic lock); read again and retry."""
+
+
+class SpentError(Exception):
+    """A token or code is gone, expired, used, or of another kind: it cannot authorise anything."""
+
+
+class LimitError(Exception):
+    """A rate limit or cooldown is exhausted; `charge` (a ratelimit.Charge) names which."""
+
+    def __init__(self, charge):
+        super().__init__(charge.bucket)
+        self.charge = charge

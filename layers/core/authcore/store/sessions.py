@@ -6,8 +6,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from authcore.store.errors import StaleError
+from authcore.store.errors import SpentError, StaleError
 from authcore.store.table import (
+    cancellation_codes,
     client,
     email_key,
     is_conditional_failure,
@@ -16,6 +17,8 @@ from authcore.store.table import (
     table_name,
     user_key,
 )
+from authcore.store.tokens import TokenUse
+from authcore.store.update import ProfileUpdate
 
 
 def create_session(
@@ -23,47 +26,37 @@ def create_session(
     session: dict[str, Any],
     evict: list[str],
     sign_in_counter: tuple[str, str] | None = None,
+    token_use: TokenUse | None = None,
 ) -> None:
-    """Write a session, record it (and the access time) on the profile, end the `evict` sessions,
-    and reset the (email, counter attribute) sign-in counter: one transaction.
+    """Write a session, record it (and the access time) on the profile and end the `evict` sessions,
+    in one transaction. Also in it: reset the (email, counter attribute) password sign-in counter,
+    or spend the one-time code that signs the user in (`token_use`).
 
-    Raises StaleError when another sign-in changed the profile's sessions since `user` was read.
+    Raises StaleError when another write changed the profile since `user` was read, SpentError when
+    the code can no longer be used.
     """
-    user_id, digest = user["userId"], session["digest"]
-    names = {"#sessions": "sessions", "#new": digest, "#rev": "sessionsRev", "#accessed": "accessedAt"}
-    values: dict[str, Any] = {
-        ":entry": {"id": session["sessionId"], "createdAt": session["createdAt"], "expire": session["expire"]},
-        ":rev": user.get("sessionsRev", 0),
-        ":one": 1,
-        ":now": session["createdAt"],
-    }
-    removals = []
-    for i, old in enumerate(evict):
-        names[f"#old{i}"] = old
-        removals.append(f"#sessions.#old{i}")
-    update = "SET #sessions.#new = :entry, #accessed = :now ADD #rev :one" + (
-        " REMOVE " + ", ".join(removals) if removals else ""
-    )
-    items: list[dict[str, Any]] = [
+    user_id = user["userId"]
+    profile = ProfileUpdate()
+    entry = {"id": session["sessionId"], "createdAt": session["createdAt"], "expire": session["expire"]}
+    profile.set(("sessions", session["digest"]), entry).set("accessedAt", session["createdAt"]).add("sessionsRev", 1)
+    for old in evict:
+        profile.remove(("sessions", old))
+    rev, revision = profile.name("sessionsRev"), user.get("sessionsRev", 0)
+    revision_check = f"{rev} = {profile.value(revision)}"
+    profile.condition(f"attribute_not_exists({rev}) OR {revision_check}" if revision == 0 else revision_check)
+    items: list[dict[str, Any]] = []
+    if token_use:
+        items.append(token_use.token_delete(user_id))
+        token_use.apply_to(profile)
+    items += [
         {
             "Put": {
                 "TableName": table_name(),
-                "Item": marshal({**session_key(user_id, digest), **session}),
+                "Item": marshal({**session_key(user_id, session["digest"]), **session}),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         },
-        {
-            "Update": {
-                "TableName": table_name(),
-                "Key": marshal(user_key(user_id)),
-                "UpdateExpression": update,
-                "ConditionExpression": "attribute_exists(pk) AND (#rev = :rev OR attribute_not_exists(#rev))"
-                if values[":rev"] == 0
-                else "attribute_exists(pk) AND #rev = :rev",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": marshal(values),
-            }
-        },
+        {"Update": profile.as_update(user_key(user_id))},
     ]
     items += [{"Delete": {"TableName": table_name(), "Key": marshal(session_key(user_id, old))}} for old in evict]
     if sign_in_counter:
@@ -83,9 +76,11 @@ def create_session(
     try:
         client().transact_write_items(TransactItems=items)
     except ClientError as error:
-        if is_conditional_failure(error):
-            raise StaleError() from error
-        raise
+        if not is_conditional_failure(error):
+            raise
+        if token_use and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            raise SpentError() from error
+        raise StaleError() from error
 
 
 def end_sessions(user_id: str, digests: list[str], profile_changes: dict[str, Any] | None = None) -> None:

@@ -21,31 +21,67 @@ from authcore.store.table import (
     unmarshal,
     user_key,
 )
+from authcore.store.update import ProfileUpdate
 
 INDEX_KEYS = {"email": email_key, "phone": phone_key}
 BATCH_ATTEMPTS = 3
 
 
-def create_user(user: dict[str, Any]) -> None:
-    """Write the profile and its address index items, all or nothing."""
+def creation_items(user: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(what, transaction Put) for a new profile and its address index items, each required to be new."""
     user_id = user["userId"]
     items = [("user", {**user_key(user_id), **user})]
     for kind in ("email", "phone"):
         if user.get(kind):
             items.append((kind, {**INDEX_KEYS[kind](user[kind]), "userId": user_id}))
-    try:
-        client().transact_write_items(
-            TransactItems=[
+    return [
+        (
+            what,
+            {
+                "Put": {
+                    "TableName": table_name(),
+                    "Item": marshal(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        )
+        for what, item in items
+    ]
+
+
+def removal_items(user: dict[str, Any]) -> list[dict[str, Any]]:
+    """Transaction Deletes undoing creation_items, each only if the item is still the one created."""
+    user_id = user["userId"]
+    items = [
+        {
+            "Delete": {
+                "TableName": table_name(),
+                "Key": marshal(user_key(user_id)),
+                "ConditionExpression": "createdAt = :created",
+                "ExpressionAttributeValues": marshal({":created": user["createdAt"]}),
+            }
+        }
+    ]
+    for kind in ("email", "phone"):
+        if user.get(kind):
+            items.append(
                 {
-                    "Put": {
+                    "Delete": {
                         "TableName": table_name(),
-                        "Item": marshal(item),
-                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "Key": marshal(INDEX_KEYS[kind](user[kind])),
+                        "ConditionExpression": "userId = :me",
+                        "ExpressionAttributeValues": marshal({":me": user_id}),
                     }
                 }
-                for _, item in items
-            ]
-        )
+            )
+    return items
+
+
+def create_user(user: dict[str, Any]) -> None:
+    """Write the profile and its address index items, all or nothing."""
+    items = creation_items(user)
+    try:
+        client().transact_write_items(TransactItems=[put for _, put in items])
     except ClientError as error:
         if not is_conditional_failure(error):
             raise
@@ -61,23 +97,29 @@ def get_user(user_id: str) -> dict[str, Any] | None:
     return unmarshal(response.get("Item"))
 
 
-def get_user_and_session(user_id: str, secret_digest: str) -> tuple[dict | None, dict | None]:
-    """Profile and one session in a single round trip (more only if DynamoDB defers a key)."""
-    keys = [marshal(user_key(user_id)), marshal(session_key(user_id, secret_digest))]
+def get_profile_and(user_id: str, *sort_keys: str) -> dict[str, dict[str, Any]]:
+    """The profile and other items of one user in a single round trip, by sort key (absent = missing).
+
+    More round trips happen only if DynamoDB defers a key, which must never read as "missing".
+    """
+    keys = [marshal({"pk": f"USER#{user_id}", "sk": sk}) for sk in (PROFILE, *sort_keys)]
     request = {table_name(): {"Keys": keys, "ConsistentRead": True}}
-    found: list[dict[str, Any]] = []
+    found: dict[str, dict[str, Any]] = {}
     for _ in range(BATCH_ATTEMPTS):
         response = client().batch_get_item(RequestItems=request)
-        found += [unmarshal(item) for item in response["Responses"].get(table_name(), [])]
+        for item in response["Responses"].get(table_name(), []):
+            found[item["sk"]["S"]] = unmarshal(item)
         request = response.get("UnprocessedKeys") or {}
         if not request:
-            break
-    else:
-        # A deferred key must not read as "no such session": that would sign a valid user out.
-        raise RuntimeError("BatchGetItem left keys unprocessed")
-    user = next((i for i in found if i["sk"] == PROFILE), None)
-    session = next((i for i in found if i["sk"].startswith(SESSION_PREFIX)), None)
-    return user, session
+            return found
+    raise RuntimeError("BatchGetItem left keys unprocessed")
+
+
+def get_user_and_session(user_id: str, secret_digest: str) -> tuple[dict | None, dict | None]:
+    """Profile and one session in a single round trip."""
+    sort_key = session_key(user_id, secret_digest)["sk"]
+    found = get_profile_and(user_id, sort_key)
+    return found.get(PROFILE), found.get(sort_key)
 
 
 def get_user_with_sessions(user_id: str) -> tuple[dict | None, list[dict]]:
@@ -183,3 +225,46 @@ def count_sign_in_attempt(email: str, window: str, previous_window: str, limit: 
         old = unmarshal(error.response.get("Item"))
         return ("limited", old) if old and old.get("userId") else ("unknown", None)
     return "ok", unmarshal(response["Attributes"])
+
+
+# The per-user count of consecutive wrong codes (API.md §4.6), shared by every code check.
+FAILURES = "codeFailures"
+FAILED_AT = "codeFailedAt"
+
+
+def _failures_as_read(update: ProfileUpdate, failures: int) -> ProfileUpdate:
+    name = update.name(FAILURES)
+    return update.condition(f"attribute_not_exists({name}) OR {name} = {update.value(failures)}")
+
+
+def reset_code_failures(update: ProfileUpdate, failures: int) -> ProfileUpdate:
+    """Add a success to `update`: the count goes back to zero, if it is still `failures`."""
+    return _failures_as_read(update, failures).remove(FAILURES).remove(FAILED_AT)
+
+
+def record_code_failure(user_id: str, failures: int, now: int) -> dict[str, Any] | None:
+    """Count one wrong code, if the count is still `failures` as read.
+
+    Returns None when counted, else the profile as it is now, so the caller can decide again
+    (another failure was counted meanwhile and may have locked the user).
+    """
+    update = _failures_as_read(ProfileUpdate(), failures).set(FAILURES, failures + 1).set(FAILED_AT, now)
+    try:
+        client().update_item(**update.as_update(user_key(user_id)), ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return unmarshal(error.response.get("Item")) or {}
+    return None
+
+
+def find_user_id(kind: str, address: str) -> str | None:
+    """The userId holding an email or phone, from its index item (consistent read)."""
+    response = client().get_item(
+        TableName=table_name(),
+        Key=marshal(INDEX_KEYS[kind](address)),
+        ConsistentRead=True,
+        ProjectionExpression="userId",
+    )
+    item = unmarshal(response.get("Item"))
+    return item["userId"] if item else None

@@ -1,0 +1,1 @@
+"""Outgoing email (SES) and SMS (SNS), and the message templates they carry."""

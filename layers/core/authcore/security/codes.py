@@ -1,0 +1,56 @@
+"""Six-digit codes and their keyed hashes; security phrases.
+
+Codes are short enough to guess offline from a plain hash, so the table keeps only an HMAC whose
+key lives in Secrets Manager (never in the table). The key is fetched once per container, on the
+first code a function handles, so functions that never touch a code never pay for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import boto3
+from botocore.config import Config
+
+from authcore.config import settings
+
+CODE_DIGITS = 6
+
+_key: bytes | None = None
+
+_ADJECTIVES = (
+    "Amber", "Brave", "Bright", "Calm", "Clever", "Cosy", "Crisp", "Daring", "Eager", "Gentle", "Golden", "Happy",
+    "Honest", "Humble", "Jolly", "Kind", "Lively", "Lucky", "Mellow", "Merry", "Mighty", "Noble", "Polite", "Proud",
+    "Quick", "Quiet", "Rapid", "Silver", "Steady", "Sunny", "Swift", "Witty",
+)  # fmt: skip
+_NOUNS = (
+    "Badger", "Beacon", "Canyon", "Comet", "Dolphin", "Falcon", "Garden", "Glacier", "Harbor", "Heron", "Island",
+    "Lantern", "Maple", "Meadow", "Otter", "Panda", "Pebble", "Pepper", "Pumpkin", "Rabbit", "Raven", "River",
+    "Rocket", "Saddle", "Sparrow", "Summit", "Thistle", "Tiger", "Tulip", "Valley", "Walnut", "Willow",
+)  # fmt: skip
+
+
+def new_code() -> str:
+    """A uniformly random six-digit code (leading zeros kept)."""
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def new_phrase() -> str:
+    """Two words shown both where the code was asked for and in the email: a phishing check, not a secret."""
+    return f"{secrets.choice(_ADJECTIVES)} {secrets.choice(_NOUNS)}"
+
+
+def _code_key() -> bytes:
+    global _key
+    if _key is None:
+        client = boto3.client("secretsmanager", config=Config(connect_timeout=2, read_timeout=5))
+        secret = client.get_secret_value(SecretId=settings().code_key_secret)["SecretString"]
+        _key = hashlib.sha256(secret.encode()).digest()
+    return _key
+
+
+def keyed_hash(user_id: str, code: str) -> str:
+    """HMAC-SHA256 of a user's code: what the table keeps (and looks codes up by)."""
+    return hmac.new(_code_key(), f"{user_id}\x00{code}".encode(), hashlib.sha256).hexdigest()

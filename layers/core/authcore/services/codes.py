@@ -1,0 +1,198 @@
+"""One-time codes and link secrets: issuing them with their message, spending them once, and the
+per-user count of wrong codes that every code check shares (API.md §4.3, §4.4, §4.6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from authcore.clock import iso, now_ms
+from authcore.delivery.errors import DeliveryError
+from authcore.errors import ApiError
+from authcore.ids import unique_id
+from authcore.models.responses import Token
+from authcore.services.limits import HOUR, rate_limited
+from authcore.store import tokens as tokens_store
+from authcore.store import users as users_store
+from authcore.store.errors import ConflictError, LimitError, SpentError, StaleError
+from authcore.store.ratelimit import Charge
+from authcore.store.tokens import TokenUse
+
+logger = Logger(child=True)
+
+CODE_LIFETIME_MS = 10 * 60 * 1000
+LINK_LIFETIME_MS = 60 * 60 * 1000
+SEND_COOLDOWN_SECONDS = 60
+ISSUE_ATTEMPTS = 3
+WRITE_ATTEMPTS = 5
+
+# Wrong codes: the first FREE_FAILURES cost nothing; from then on each one locks code checks for a
+# doubling time (capped), and at MAX_FAILURES they stay locked until a success is recorded by an operator.
+FREE_FAILURES = 10
+MAX_FAILURES = 100
+FIRST_LOCK_SECONDS = 30
+LONGEST_LOCK_SECONDS = 24 * HOUR
+
+# Token kinds and what they prove.
+EMAIL_VERIFICATION = "emailVerification"
+PHONE_VERIFICATION = "phoneVerification"
+EMAIL_SIGN_IN = "emailOtp"
+PHONE_SIGN_IN = "phoneOtp"
+ADDRESS_FIELD = {
+    EMAIL_VERIFICATION: "email",
+    EMAIL_SIGN_IN: "email",
+    PHONE_VERIFICATION: "phone",
+    PHONE_SIGN_IN: "phone",
+}
+
+
+def token_model(token: dict[str, Any]) -> Token:
+    """What the client sees: never the secret (end-user callers get "")."""
+    return Token(
+        id=token["tokenId"],
+        createdAt=iso(token["createdAt"]),
+        userId=token["userId"],
+        secret="",
+        expire=iso(token["expire"]),
+        phrase=token.get("phrase", ""),
+    )
+
+
+def send_cooldown(channel: str, address: str) -> Charge:
+    """At most one email or SMS per destination per minute, whatever it carries."""
+    return Charge(f"send-{channel}", address, 1, SEND_COOLDOWN_SECONDS, cooldown=True)
+
+
+# --- the failure counter -------------------------------------------------------------------------
+
+
+def lock_seconds(failures: int) -> int:
+    """How long code checks stay locked after the `failures`-th consecutive wrong code."""
+    if failures < FREE_FAILURES:
+        return 0
+    return min(FIRST_LOCK_SECONDS * 2 ** min(failures - FREE_FAILURES, 32), LONGEST_LOCK_SECONDS)
+
+
+def ensure_unlocked(user: dict[str, Any]) -> None:
+    """429 while the user's code checks are locked by consecutive wrong codes."""
+    failures = user.get(users_store.FAILURES, 0)
+    now = now_ms()
+    if failures >= MAX_FAILURES:
+        raise rate_limited(MAX_FAILURES, now // 1000 + LONGEST_LOCK_SECONDS)
+    reopens = user.get(users_store.FAILED_AT, 0) + lock_seconds(failures) * 1000
+    if failures >= FREE_FAILURES and now < reopens:
+        raise rate_limited(FREE_FAILURES, -(-reopens // 1000))
+
+
+def wrong_code(user: dict[str, Any]) -> ApiError:
+    """Count a wrong code against the user (exactly once, under any concurrency) and return the 401."""
+    for _ in range(WRITE_ATTEMPTS):
+        fresh = users_store.record_code_failure(user["userId"], user.get(users_store.FAILURES, 0), now_ms())
+        if fresh is None or not fresh.get("userId"):  # counted (or the user is gone)
+            return ApiError("user_invalid_token")
+        user = fresh
+        ensure_unlocked(user)
+    raise rate_limited(FREE_FAILURES, now_ms() // 1000 + FIRST_LOCK_SECONDS)
+
+
+# --- issuing -------------------------------------------------------------------------------------
+
+
+def issue_and_send(
+    *,
+    user_id: str,
+    kind: str,
+    address: str,
+    lifetime_ms: int,
+    charges: list[Charge],
+    make_secret: Callable[[], tuple[str, str]],
+    send: Callable[[str, dict[str, Any]], None],
+    unavailable: str,
+    new_user: dict[str, Any] | None = None,
+    phrase: str = "",
+) -> dict[str, Any]:
+    """Store a token (spending `charges`, creating `new_user` with it), then send its secret.
+
+    `make_secret` returns (secret, stored hash); `send(secret, token)` delivers it and raises
+    DeliveryError on failure, in which case everything is undone and the client gets a 503 of type
+    `unavailable`. Raises ConflictError when `new_user` collides with an existing user.
+    """
+    now = now_ms()
+    for _ in range(ISSUE_ATTEMPTS):
+        secret, hashed = make_secret()
+        token = {
+            "hash": hashed,
+            "tokenId": unique_id(),
+            "userId": user_id,
+            "kind": kind,
+            "address": address,
+            "createdAt": now,
+            "expire": now + lifetime_ms,
+            "ttl": (now + lifetime_ms) // 1000 + HOUR,
+            "phrase": phrase,
+        }
+        try:
+            tokens_store.issue(token, charges, now // 1000, new_user)
+            break
+        except LimitError as limited:
+            raise rate_limited(limited.charge.limit, limited.charge.reset(now // 1000)) from None
+        except ConflictError as conflict:
+            if conflict.what != "token":
+                raise
+            # A live token of this user has the same code: draw another one.
+    else:
+        raise ApiError("general_server_error")
+    try:
+        send(secret, token)
+    except DeliveryError as error:
+        logger.warning("message not sent; token withdrawn", extra={"kind": kind, "reason": str(error)})
+        tokens_store.withdraw(token, charges, now // 1000, new_user)
+        raise ApiError(unavailable, "The message could not be sent. Please try again later.") from None
+    return token
+
+
+# --- spending ------------------------------------------------------------------------------------
+
+
+def usable(token: dict[str, Any] | None, kinds: tuple[str, ...], user: dict[str, Any]) -> bool:
+    """The token exists, is of an accepted kind, is unexpired, and was sent to the user's current address."""
+    if token is None or token.get("kind") not in kinds or token["expire"] <= now_ms():
+        return False
+    return user.get(ADDRESS_FIELD[token["kind"]], "") == token.get("address")
+
+
+def token_use(user: dict[str, Any], token: dict[str, Any]) -> TokenUse:
+    """Spending `token` for `user` as read: the write fails if the user changed in between."""
+    return TokenUse(
+        token_hash=token["hash"],
+        kinds=(token["kind"],),
+        now=now_ms(),
+        address_field=ADDRESS_FIELD[token["kind"]],
+        address=token["address"],
+        failures=user.get(users_store.FAILURES, 0),
+    )
+
+
+def verify(user_id: str, hashed: str, kind: str, counts_failures: bool) -> dict[str, Any]:
+    """Spend a verification token: the address it was sent to becomes verified. Returns the token.
+
+    `counts_failures` for guessable codes: a lock refuses, and a wrong code counts.
+    """
+    for _ in range(WRITE_ATTEMPTS):
+        user, token = tokens_store.get_user_and_token(user_id, hashed)
+        if user is None:
+            raise ApiError("user_invalid_token")
+        if counts_failures:
+            ensure_unlocked(user)
+        if not usable(token, (kind,), user):
+            raise wrong_code(user) if counts_failures else ApiError("user_invalid_token")
+        try:
+            tokens_store.spend(user_id, token_use(user, token))
+        except SpentError:
+            raise ApiError("user_invalid_token") from None
+        except StaleError:
+            continue  # the profile changed (a failure was counted, the address changed): decide again
+        return token
+    raise ApiError("user_invalid_token")

@@ -1,0 +1,112 @@
+"""Email verification by link, phone verification by code (API.md §4.3)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from authcore.clock import iso
+from authcore.config import settings
+from authcore.delivery import email, sms
+from authcore.delivery.messages import render_email, render_sms
+from authcore.errors import ApiError
+from authcore.models.caller import Caller
+from authcore.models.requests import CreateEmailVerification, UpdateVerification
+from authcore.models.responses import Token
+from authcore.security.codes import keyed_hash, new_code
+from authcore.security.tokens import digest, new_secret
+from authcore.services import codes, limits
+from authcore.services.auth import Principal
+
+LIMIT = 10
+
+
+def link(url: str, **params: str) -> str:
+    """`url` with `params` added to its query (existing parameters and the fragment are kept)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode([*query, *params.items()])))
+
+
+def _unverified(principal: Principal, kind: str) -> None:
+    user = principal.user
+    if not user.get(kind):
+        raise ApiError(f"user_{kind}_not_found")
+    if user.get(f"{kind}Verification"):
+        raise ApiError(f"user_{kind}_already_verified")
+
+
+def create_email_verification(principal: Principal, body: CreateEmailVerification, caller: Caller) -> Token:
+    """Email the user a single-use link to `url` carrying userId, secret and expire (valid 1 hour)."""
+    if not email.enabled():
+        raise ApiError("general_smtp_disabled")
+    _unverified(principal, "email")
+    user = principal.user
+    address = user["email"]
+
+    def make_secret() -> tuple[str, str]:
+        secret = new_secret()
+        return secret, digest(secret)
+
+    def send(secret: str, token: dict) -> None:
+        url = link(body.url, userId=user["userId"], secret=secret, expire=iso(token["expire"]))
+        variables = {"project": settings().project_name, "name": user.get("name", ""), "url": url, "minutes": "60"}
+        email.send(address, render_email("email-verification", caller.locale, variables))
+
+    token = codes.issue_and_send(
+        user_id=user["userId"],
+        kind=codes.EMAIL_VERIFICATION,
+        address=address,
+        lifetime_ms=codes.LINK_LIFETIME_MS,
+        charges=[limits.hourly("verify-email", user["userId"]), codes.send_cooldown("email", address)],
+        make_secret=make_secret,
+        send=send,
+        unavailable="general_smtp_disabled",
+    )
+    return codes.token_model(token)
+
+
+def update_email_verification(body: UpdateVerification) -> Token:
+    """Follow the link: the secret is spent and the email it was sent to becomes verified."""
+    limits.enforce("confirm-email", body.userId, LIMIT)
+    token = codes.verify(body.userId, digest(body.secret), codes.EMAIL_VERIFICATION, counts_failures=False)
+    return codes.token_model(token)
+
+
+def create_phone_verification(principal: Principal, caller: Caller) -> Token:
+    """Text the user a six-digit code (valid 10 minutes)."""
+    if not sms.enabled():
+        raise ApiError("general_phone_disabled")
+    _unverified(principal, "phone")
+    user = principal.user
+    phone = user["phone"]
+
+    def make_secret() -> tuple[str, str]:
+        code = new_code()
+        return code, keyed_hash(user["userId"], code)
+
+    def send(code: str, token: dict) -> None:
+        variables = {"project": settings().project_name, "code": code, "minutes": "10"}
+        sms.send(phone, render_sms("sms-verification-code", caller.locale, variables))
+
+    token = codes.issue_and_send(
+        user_id=user["userId"],
+        kind=codes.PHONE_VERIFICATION,
+        address=phone,
+        lifetime_ms=codes.CODE_LIFETIME_MS,
+        charges=[
+            limits.hourly("verify-phone", user["userId"]),
+            limits.hourly("verify-phone-ip", caller.ip),
+            codes.send_cooldown("sms", phone),
+        ],
+        make_secret=make_secret,
+        send=send,
+        unavailable="general_phone_disabled",
+    )
+    return codes.token_model(token)
+
+
+def update_phone_verification(body: UpdateVerification) -> Token:
+    """Type the code: it is spent and the phone it was sent to becomes verified. Wrong codes count."""
+    limits.enforce("confirm-phone", body.userId, LIMIT)
+    token = codes.verify(body.userId, keyed_hash(body.userId, body.secret), codes.PHONE_VERIFICATION, True)
+    return codes.token_model(token)

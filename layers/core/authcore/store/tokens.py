@@ -1,0 +1,135 @@
+"""Token items: verification secrets and one-time sign-in codes, single use by conditional writes.
+
+A token lives in its user's partition under `TOKEN#<hash>`: SHA-256 for a link secret, the keyed
+hash for a code. Spending it is a conditional delete in the same transaction as what it authorises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from authcore.store import users
+from authcore.store.errors import ConflictError, SpentError, StaleError
+from authcore.store.ratelimit import Charge, charge_update, raise_limit_reached, refund_item
+from authcore.store.table import (
+    cancellation_codes,
+    client,
+    is_conditional_failure,
+    marshal,
+    table_name,
+    user_key,
+)
+from authcore.store.update import ProfileUpdate
+
+TOKEN_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    """Spending a token: which one, what it may be, and what it proves about the profile.
+
+    The profile write that goes with it requires the address the token was sent to (so a code for
+    an old address proves nothing) and the failure count as read (so a failure recorded meanwhile,
+    which could have locked the user, makes the write retry).
+    """
+
+    token_hash: str
+    kinds: tuple[str, ...]
+    now: int  # epoch ms
+    address_field: str  # "email" or "phone"
+    address: str
+    failures: int
+
+    def token_delete(self, user_id: str) -> dict[str, Any]:
+        return {
+            "Delete": {
+                "TableName": table_name(),
+                "Key": marshal(token_key(user_id, self.token_hash)),
+                "ConditionExpression": "#kind IN (" + ", ".join(f":k{i}" for i in range(len(self.kinds))) + ")"
+                " AND #expire > :now",
+                "ExpressionAttributeNames": {"#kind": "kind", "#expire": "expire"},
+                "ExpressionAttributeValues": marshal(
+                    {":now": self.now, **{f":k{i}": k for i, k in enumerate(self.kinds)}}
+                ),
+            }
+        }
+
+    def apply_to(self, update: ProfileUpdate) -> ProfileUpdate:
+        """Mark the address verified and reset the failure count, if both are as read."""
+        update.set(f"{self.address_field}Verification", True)
+        update.condition_equals(self.address_field, self.address)
+        return users.reset_code_failures(update, self.failures)
+
+
+def token_key(user_id: str, token_hash: str) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": f"{TOKEN_PREFIX}{token_hash}"}
+
+
+def issue(token: dict[str, Any], charges: list[Charge], now: int, new_user: dict[str, Any] | None = None) -> None:
+    """Spend the charges, store the token and (for a first sign-in) create the user: all or nothing.
+
+    Raises LimitError, ConflictError("token") when a live token has the same hash, or
+    ConflictError("user" | "email" | "phone") when `new_user` collides with an existing one.
+    """
+    token_put = {
+        "Put": {
+            "TableName": table_name(),
+            "Item": marshal({**token_key(token["userId"], token["hash"]), **token}),
+            # An expired token that TTL has not removed yet may be overwritten.
+            "ConditionExpression": "attribute_not_exists(pk) OR #expire <= :now",
+            "ExpressionAttributeNames": {"#expire": "expire"},
+            "ExpressionAttributeValues": marshal({":now": token["createdAt"]}),
+        }
+    }
+    creation = users.creation_items(new_user) if new_user else []
+    items = [{"Update": charge_update(c, now)} for c in charges] + [token_put] + [put for _, put in creation]
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        raise_limit_reached(error, charges)
+        if not is_conditional_failure(error):
+            raise
+        codes = cancellation_codes(error)[len(charges) :]
+        if codes[:1] == ["ConditionalCheckFailed"]:
+            raise ConflictError("token") from error
+        taken = next(
+            (what for (what, _), code in zip(creation, codes[1:], strict=False) if code == "ConditionalCheckFailed"),
+            "user",
+        )
+        raise ConflictError(taken) from error
+
+
+def withdraw(token: dict[str, Any], charges: list[Charge], now: int, new_user: dict[str, Any] | None = None) -> None:
+    """Undo `issue` after the message could not be sent: the token, the charges and a user created with it."""
+    items: list[dict[str, Any]] = [
+        {"Delete": {"TableName": table_name(), "Key": marshal(token_key(token["userId"], token["hash"]))}}
+    ]
+    items += [refund_item(c, now) for c in charges]
+    if new_user:
+        items += users.removal_items(new_user)
+    client().transact_write_items(TransactItems=items)
+
+
+def get_user_and_token(user_id: str, token_hash: str) -> tuple[dict | None, dict | None]:
+    """Profile and token in one round trip."""
+    found = users.get_profile_and(user_id, f"{TOKEN_PREFIX}{token_hash}")
+    return found.get("PROFILE"), found.get(f"{TOKEN_PREFIX}{token_hash}")
+
+
+def spend(user_id: str, use: TokenUse) -> None:
+    """Delete the token and apply what it proves to the profile, in one transaction.
+
+    SpentError when the token is no longer usable; StaleError when the profile changed since it was read.
+    """
+    profile = use.apply_to(ProfileUpdate()).as_update(user_key(user_id))
+    try:
+        client().transact_write_items(TransactItems=[use.token_delete(user_id), {"Update": profile}])
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            raise SpentError() from error
+        raise StaleError() from error
