@@ -60,6 +60,9 @@ def token_model(token: dict[str, Any]) -> Token:
     )
 
 
+UNAVAILABLE = {"email": "general_smtp_disabled", "sms": "general_phone_disabled"}
+
+
 def send_cooldown(channel: str, address: str) -> Charge:
     """At most one email or SMS per destination per minute, whatever it carries."""
     return Charge(f"send-{channel}", address, 1, SEND_COOLDOWN_SECONDS, cooldown=True)
@@ -109,16 +112,18 @@ def issue_and_send(
     charges: list[Charge],
     make_secret: Callable[[], tuple[str, str]],
     send: Callable[[str, dict[str, Any]], None],
-    unavailable: str,
     new_user: dict[str, Any] | None = None,
     phrase: str = "",
 ) -> dict[str, Any]:
-    """Store a token (spending `charges`, creating `new_user` with it), then send its secret.
+    """Store a token (spending `charges` and the address's send cooldown, creating `new_user` with
+    it), then send its secret to `address`.
 
     `make_secret` returns (secret, stored hash); `send(secret, token)` delivers it and raises
-    DeliveryError on failure, in which case everything is undone and the client gets a 503 of type
-    `unavailable`. Raises ConflictError when `new_user` collides with an existing user.
+    DeliveryError on failure, in which case everything is undone and the client gets a 503.
+    Raises ConflictError when `new_user` collides with an existing user.
     """
+    channel = "email" if ADDRESS_FIELD[kind] == "email" else "sms"
+    charges = [*charges, send_cooldown(channel, address)]
     now = now_ms()
     for _ in range(ISSUE_ATTEMPTS):
         secret, hashed = make_secret()
@@ -149,7 +154,7 @@ def issue_and_send(
     except DeliveryError as error:
         logger.warning("message not sent; token withdrawn", extra={"kind": kind, "reason": str(error)})
         tokens_store.withdraw(token, charges, now // 1000, new_user)
-        raise ApiError(unavailable, "The message could not be sent. Please try again later.") from None
+        raise ApiError(UNAVAILABLE[channel], "The message could not be sent. Please try again later.") from None
     return token
 
 

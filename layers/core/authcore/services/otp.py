@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from authcore.config import settings
@@ -25,16 +26,16 @@ from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
 
 LIMIT = 10
+SendCode = Callable[[str, dict[str, Any]], None]
 CODE = re.compile(r"^[0-9]{6}$")
 # What a sign-in code proves: the factor the session starts with, and the session's provider.
 SIGN_IN = {codes.EMAIL_SIGN_IN: ("email", "token"), codes.PHONE_SIGN_IN: ("phone", "phone")}
 
 
 def _create_token(
-    kind: str, address: str, requested_id: str, caller: Caller, charges: list[Charge], send_code, phrase: str = ""
+    kind: str, address: str, requested_id: str, charges: list[Charge], send_code: SendCode, phrase: str = ""
 ) -> Token:
     """Issue a sign-in code for the user holding `address`, creating that user if there is none."""
-    channel = "email" if kind == codes.EMAIL_SIGN_IN else "sms"
     field = codes.ADDRESS_FIELD[kind]
     new_id = resolve_id(requested_id)
     for _ in range(2):
@@ -52,10 +53,9 @@ def _create_token(
                 kind=kind,
                 address=address,
                 lifetime_ms=codes.CODE_LIFETIME_MS,
-                charges=[*charges, codes.send_cooldown(channel, address)],
+                charges=charges,
                 make_secret=make_secret,
                 send=send_code,
-                unavailable="general_smtp_disabled" if channel == "email" else "general_phone_disabled",
                 new_user=created,
                 phrase=phrase,
             )
@@ -81,7 +81,7 @@ def create_email_token(body: EmailToken, caller: Caller) -> Token:
         limits.hourly("email-token", body.email),
         limits.hourly("email-token-ip", caller.ip),
     ]
-    return _create_token(codes.EMAIL_SIGN_IN, body.email, body.userId, caller, charges, send_code, phrase)
+    return _create_token(codes.EMAIL_SIGN_IN, body.email, body.userId, charges, send_code, phrase)
 
 
 def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
@@ -97,7 +97,7 @@ def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
         limits.hourly("phone-token", body.phone),
         limits.hourly("phone-token-ip", caller.ip),
     ]
-    return _create_token(codes.PHONE_SIGN_IN, body.phone, body.userId, caller, charges, send_code)
+    return _create_token(codes.PHONE_SIGN_IN, body.phone, body.userId, charges, send_code)
 
 
 def create_session(body: TokenSession, caller: Caller) -> NewSession:

@@ -57,10 +57,9 @@ def create_email_verification(principal: Principal, body: CreateEmailVerificatio
         kind=codes.EMAIL_VERIFICATION,
         address=address,
         lifetime_ms=codes.LINK_LIFETIME_MS,
-        charges=[limits.hourly("verify-email", user["userId"]), codes.send_cooldown("email", address)],
+        charges=[limits.hourly("verify-email", user["userId"])],
         make_secret=make_secret,
         send=send,
-        unavailable="general_smtp_disabled",
     )
     return codes.token_model(token)
 
@@ -96,11 +95,9 @@ def create_phone_verification(principal: Principal, caller: Caller) -> Token:
         charges=[
             limits.hourly("verify-phone", user["userId"]),
             limits.hourly("verify-phone-ip", caller.ip),
-            codes.send_cooldown("sms", phone),
         ],
         make_secret=make_secret,
         send=send,
-        unavailable="general_phone_disabled",
     )
     return codes.token_model(token)
 
