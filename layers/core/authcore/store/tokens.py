@@ -59,7 +59,7 @@ class TokenUse:
 
     def apply_to(self, update: ProfileUpdate) -> ProfileUpdate:
         """Mark the address verified and reset the failure count, if both are as read."""
-        update.set(f"{self.address_field}Verification", True)
+        update.set(f"{self.address_field}Verification", True).set("updatedAt", self.now)
         update.condition_equals(self.address_field, self.address)
         return users.reset_code_failures(update, self.failures)
 
