@@ -152,8 +152,12 @@ def issue_and_send(
     try:
         send(secret, token)
     except DeliveryError as error:
-        logger.warning("message not sent; token withdrawn", extra={"kind": kind, "reason": str(error)})
-        tokens_store.withdraw(token, charges, now // 1000, new_user)
+        logger.warning("message not sent; withdrawing its token", extra={"kind": kind, "reason": str(error)})
+        try:
+            tokens_store.withdraw(token, charges, now // 1000, new_user)
+        except Exception:
+            # The code never left us, so the token is useless to anyone; TTL removes it.
+            logger.exception("token not withdrawn after a failed send", extra={"kind": kind})
         raise ApiError(UNAVAILABLE[channel], "The message could not be sent. Please try again later.") from None
     return token
 
