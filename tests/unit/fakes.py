@@ -87,3 +87,65 @@ class FakeRateLimit:
             return Window(limit, 0, reset, allowed=False)
         self.counts[(bucket, key)] = count + 1
         return Window(limit, limit - count - 1, reset, allowed=True)
+
+
+class FakeCodeFailures:
+    """Stands in for store.users where services.codes counts wrong codes.
+
+    `answers` are what successive record_code_failure calls return: None (counted), a fresh
+    profile (the count changed meanwhile), or {} (the user is gone). Once used up: None.
+    """
+
+    FAILURES = "codeFailures"
+    FAILED_AT = "codeFailedAt"
+
+    def __init__(self, answers: list[dict[str, Any] | None] | None = None) -> None:
+        self.answers = list(answers or [])
+        self.calls: list[tuple[str, int, int]] = []
+
+    def record_code_failure(self, user_id: str, failures: int, now: int) -> dict[str, Any] | None:
+        self.calls.append((user_id, failures, now))
+        return self.answers.pop(0) if self.answers else None
+
+
+class FakeTokens:
+    """Stands in for store.tokens: profiles and tokens by hash, with scripted write failures.
+
+    `issue_errors` / `spend_errors` are raised (in order) by the next issue / spend calls.
+    `before_read` runs before every get_user_and_token, so a test can change the profile between reads.
+    """
+
+    def __init__(self) -> None:
+        self.users: dict[str, dict[str, Any]] = {}
+        self.tokens: dict[tuple[str, str], dict[str, Any]] = {}
+        self.issue_errors: list[Exception] = []
+        self.spend_errors: list[Exception] = []
+        self.issued: list[tuple[dict[str, Any], list, int, dict | None]] = []
+        self.withdrawn: list[tuple[dict[str, Any], list, int, dict | None]] = []
+        self.spent: list[tuple[str, Any]] = []
+        self.reads = 0
+        self.before_read = None
+
+    def issue(self, token: dict[str, Any], charges: list, now: int, new_user: dict | None = None) -> None:
+        self.issued.append((dict(token), list(charges), now, new_user))
+        if self.issue_errors:
+            raise self.issue_errors.pop(0)
+        self.tokens[(token["userId"], token["hash"])] = dict(token)
+
+    def withdraw(self, token: dict[str, Any], charges: list, now: int, new_user: dict | None = None) -> None:
+        self.withdrawn.append((dict(token), list(charges), now, new_user))
+        self.tokens.pop((token["userId"], token["hash"]), None)
+
+    def get_user_and_token(self, user_id: str, token_hash: str) -> tuple[dict | None, dict | None]:
+        self.reads += 1
+        if self.before_read:
+            self.before_read(self)
+        user = self.users.get(user_id)
+        token = self.tokens.get((user_id, token_hash))
+        return (dict(user) if user else None), (dict(token) if token else None)
+
+    def spend(self, user_id: str, use: Any) -> None:
+        self.spent.append((user_id, use))
+        if self.spend_errors:
+            raise self.spend_errors.pop(0)
+        self.tokens.pop((user_id, use.token_hash), None)

@@ -44,6 +44,8 @@ def _app_url(value: str) -> str:
     """An absolute http(s) URL on one of the allowed app origins: where a verification link may point."""
     from authcore.config import settings
 
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("URL must not contain spaces or control characters")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise ValueError("URL must be an absolute http or https URL")

@@ -233,8 +233,11 @@ FAILED_AT = "codeFailedAt"
 
 
 def _failures_as_read(update: ProfileUpdate, failures: int) -> ProfileUpdate:
+    """The count is still `failures`. A missing count is 0: after a success reset it, a write that
+    read a higher count must fail and read again."""
     name = update.name(FAILURES)
-    return update.condition(f"attribute_not_exists({name}) OR {name} = {update.value(failures)}")
+    same = f"{name} = {update.value(failures)}"
+    return update.condition(f"attribute_not_exists({name}) OR {same}" if failures == 0 else same)
 
 
 def reset_code_failures(update: ProfileUpdate, failures: int) -> ProfileUpdate:
