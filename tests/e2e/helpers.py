@@ -213,3 +213,78 @@ def make_user(base: str, name: str = "") -> User:
 def iso_epoch(stamp: str) -> float:
     """Seconds since the epoch of an API datetime (``2026-11-29T18:30:00.000+00:00``)."""
     return datetime.fromisoformat(stamp).timestamp()
+
+
+# --- the dev outbox and one-time codes (API.md §4.3, §4.4) -----------------------------------------------------------
+
+SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
+LINK = re.compile(r"https?://[^\s<>\"]+")
+
+
+def outbox(base: str) -> list[dict[str, str]]:
+    """Every email and SMS the local stack sent (newest last); `base` is the API base URL ending in /v1."""
+    response = requests.get(f"{base.removesuffix('/v1')}/__dev/outbox", timeout=TIMEOUT)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def sent_to(base: str, to: str) -> list[dict[str, str]]:
+    """The messages sent to one address or phone number, oldest first."""
+    return [message for message in outbox(base) if message["to"] == to]
+
+
+def last_message(base: str, to: str) -> dict[str, str]:
+    messages = sent_to(base, to)
+    assert messages, f"nothing was sent to {to}"
+    return messages[-1]
+
+
+def last_code(base: str, to: str) -> str:
+    """The six-digit code of the newest email or SMS to `to`."""
+    text = last_message(base, to)["text"]
+    codes = set(SIX_DIGITS.findall(text))
+    assert len(codes) == 1, f"not exactly one code in {text!r}"
+    return codes.pop()
+
+
+def last_link(base: str, to: str) -> str:
+    """The link of the newest email to `to` (the email may show it more than once)."""
+    text = last_message(base, to)["text"]
+    links = set(LINK.findall(text))
+    assert len(links) == 1, f"not exactly one link in {text!r}"
+    return links.pop()
+
+
+def code_sign_in(base: str, email: str) -> User:
+    """A user signed in with an emailed code (created on the way if the email is new; its email ends verified).
+    Spends one `POST /account/tokens/email` and one `POST /account/sessions/token` of the caller IP's budget."""
+    token = request("POST", base, "/account/tokens/email", {"userId": "unique()", "email": email})
+    assert token.status_code == 201, token.text
+    user_id = token.json()["userId"]
+    session = request("POST", base, "/account/sessions/token", {"userId": user_id, "secret": last_code(base, email)})
+    assert session.status_code == 201, session.text
+    credential = credential_of(session)
+    assert credential, f"no credential in {dict(session.headers)}"
+    return User(id=user_id, email=email, password="", credential=credential)
+
+
+class SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    """Connects from a given loopback address (127.0.0.2, ...): the local stack takes the client IP from the TCP
+    peer, so a test can spend another IP's per-IP limits."""
+
+    def __init__(self, source_ip: str) -> None:
+        self.source_ip = source_ip
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.source_ip, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def request_from(
+    source_ip: str, method: str, base: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> requests.Response:
+    """`request`, sent from `source_ip`."""
+    with requests.Session() as session:
+        session.mount("http://", SourceAddressAdapter(source_ip))
+        return session.request(method, f"{base}{path}", json=body, headers=headers or {}, timeout=TIMEOUT)
