@@ -146,3 +146,147 @@ def user_id_of():
         return decode_credential(credential)[0]
 
     return of
+
+
+# --- email, SMS and one-time codes ---------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def fresh_delivery_clients():
+    """SES, SNS and the code key are cached per container: drop them around every test, so they are
+    created inside the current emulation (as table._client is in aws_emulation)."""
+    from authcore.delivery import email, sms
+    from authcore.security import codes
+
+    email._client = sms._client = codes._key = None
+    yield
+    email._client = sms._client = codes._key = None
+
+
+class Sent:
+    """What moto recorded as sent (SES v2 emails, SNS SMS), read through the dev outbox."""
+
+    def __init__(self) -> None:
+        from local.outbox import Outbox
+
+        self.outbox = Outbox()
+
+    def to(self, address: str) -> list[dict[str, str]]:
+        return [entry for entry in self.outbox.entries() if entry["to"] == address]
+
+    def last(self, address: str) -> dict[str, str]:
+        messages = self.to(address)
+        assert messages, f"nothing was sent to {address}"
+        return messages[-1]
+
+    def code(self, address: str) -> str:
+        """The six-digit code of the last message to `address`."""
+        found = re.findall(r"(?<![0-9])[0-9]{6}(?![0-9])", self.last(address)["text"])
+        assert len(found) == 1, self.last(address)["text"]
+        return found[0]
+
+    def link(self, address: str) -> str:
+        """The verification link (http://localhost:3000/...) of the last email to `address`."""
+        found = set(re.findall(r"http://localhost:3000/[^\s<>\"]*", self.last(address)["text"]))
+        assert len(found) == 1, self.last(address)["text"]
+        return found.pop()
+
+    def count(self) -> int:
+        return len(self.outbox.entries())
+
+
+@pytest.fixture
+def sent(aws_emulation) -> Sent:
+    return Sent()
+
+
+def table_items(prefix: str = "") -> list[dict[str, Any]]:
+    """Every item of the table (plain values), optionally only those whose pk starts with `prefix`."""
+    from authcore.store.table import client, table_name, unmarshal
+
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table_name(), "ConsistentRead": True}
+    while True:
+        page = client().scan(**request)
+        items += [unmarshal(item) for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return [item for item in items if item["pk"].startswith(prefix)]
+
+
+def token_items(user_id: str | None = None) -> list[dict[str, Any]]:
+    """The stored TOKEN# items (of one user, or of all)."""
+    prefix = f"USER#{user_id}" if user_id else "USER#"
+    return [item for item in table_items(prefix) if item["sk"].startswith("TOKEN#")]
+
+
+def profile(user_id: str) -> dict[str, Any] | None:
+    from authcore.store import users as users_store
+
+    return users_store.get_user(user_id)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Moves the clock the code rules read (services/codes.py `now_ms`) forward by `advance(ms)`."""
+    from authcore import clock as real_clock
+    from authcore.services import codes
+
+    class Clock:
+        offset_ms = 0
+
+        def now_ms(self) -> int:
+            return real_clock.now_ms() + self.offset_ms
+
+        def advance(self, ms: int) -> None:
+            self.offset_ms += ms
+
+    moved = Clock()
+    monkeypatch.setattr(codes, "now_ms", moved.now_ms)
+    return moved
+
+
+def call_at(api: Api, name: str, route: str, body: Any = None, *, session: str | None = None) -> Answer:
+    """Call function `name` as API Gateway would for `route` (one of its other paths, e.g. an alias)."""
+    event = json.loads((EVENTS / f"{name}.json").read_text())
+    event["resource"] = event["path"] = event["requestContext"]["resourcePath"] = route
+    event["requestContext"]["path"] = "/v1" + route
+    if session:
+        event["headers"]["X-Appwrite-Session"] = session
+        event["multiValueHeaders"]["X-Appwrite-Session"] = [session]
+    if body is not None:
+        event["body"] = json.dumps(body)
+    api.calls.clear()
+    function = FUNCTIONS[name]
+    result = load_handler(function)(event, LambdaContext(function))
+    api.actions_by_function.setdefault(name, set()).update(api.calls.actions)
+    text = result.get("body") or ""
+    headers: dict[str, list[str]] = {}
+    for key, value in (result.get("headers") or {}).items():
+        headers.setdefault(key.lower(), []).append(value)
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers.setdefault(key.lower(), []).extend(values)
+    return Answer(result["statusCode"], headers, json.loads(text) if text else None)
+
+
+def rate_counts() -> dict[tuple[str, str], int]:
+    """Every fixed-window rate counter as (pk, window) -> count. A counter at 0 equals a missing one."""
+    return {
+        (item["pk"], item["sk"]): item["count"]
+        for item in table_items("RATE#")
+        if item["sk"] != "cooldown" and item["count"] != 0
+    }
+
+
+def cooldowns() -> list[str]:
+    """The pk of every per-destination send cooldown in the table."""
+    return [item["pk"] for item in table_items("RATE#") if item["sk"] == "cooldown"]
+
+
+def lift_cooldowns() -> None:
+    """As if the one-message-per-minute cooldowns had run out: delete them."""
+    from authcore.store.table import client, marshal, table_name
+
+    for pk in cooldowns():
+        client().delete_item(TableName=table_name(), Key=marshal({"pk": pk, "sk": "cooldown"}))

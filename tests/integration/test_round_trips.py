@@ -1,10 +1,19 @@
 """DynamoDB round trips per request (ARCHITECTURE.md §3 budget) and least-privilege IAM policies."""
 
-import pytest
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import EndpointConnectionError
+
+from authcore.security.tokens import decode_credential
+from authcore.store import users as users_store
+from authcore.store.table import client as table_client
 from tests.conftest import FUNCTIONS
 
-from .conftest import PASSWORD
+from . import conftest as harness
+from .conftest import PASSWORD, lift_cooldowns
 
 # Exact counts on the success path. Where ARCHITECTURE.md §3 sets a budget, the count is that budget.
 EXPECTED = {
@@ -22,7 +31,93 @@ EXPECTED = {
     "update_session": ["Query", "TransactWriteItems"],
     "delete_session": ["Query", "TransactWriteItems"],
     "delete_sessions": ["Query", "TransactWriteItems"],
+    # Issuing a code or link: one read (the session, or the address's index item), then one transaction
+    # spending the limits and the send cooldown, storing the token (and creating a new user).
+    "create_email_verification": ["BatchGetItem", "TransactWriteItems"],
+    "create_phone_verification": ["BatchGetItem", "TransactWriteItems"],
+    "create_email_token": ["GetItem", "TransactWriteItems"],
+    "create_phone_token": ["GetItem", "TransactWriteItems"],
+    # Spending one: the userId limit, profile + token in one read, then token delete + profile update.
+    "update_email_verification": ["UpdateItem", "BatchGetItem", "TransactWriteItems"],
+    "update_phone_verification": ["UpdateItem", "BatchGetItem", "TransactWriteItems"],
+    # The userId and ip limits together, profile + token, then session + profile + token delete.
+    "create_session": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
 }
+
+# Calls to other AWS services per request, from a fresh container (the code key is fetched once per
+# container, on the first code a function hashes; a link secret needs no key).
+EXPECTED_EXTERNAL = {
+    "create_email_verification": ["ses:SendEmail"],
+    "update_email_verification": [],
+    "create_phone_verification": ["secretsmanager:GetSecretValue", "sns:Publish"],
+    "update_phone_verification": ["secretsmanager:GetSecretValue"],
+    "create_email_token": ["secretsmanager:GetSecretValue", "ses:SendEmail"],
+    "create_phone_token": ["secretsmanager:GetSecretValue", "sns:Publish"],
+    "create_session": ["secretsmanager:GetSecretValue"],
+}
+CODE_FUNCTIONS = set(EXPECTED_EXTERNAL)
+PHONE = "+14155552671"
+
+
+class ExternalCalls:
+    """Every call to an AWS service other than DynamoDB, as its IAM action, per function. Each request
+    runs as in a fresh container (cached SES/SNS clients and code key dropped) unless `warm` is set.
+    An action in `failing` fails as an unreachable endpoint would."""
+
+    def __init__(self) -> None:
+        self.last: list[str] = []
+        self.by_function: dict[str, set[str]] = {}
+        self.function = ""
+        self.warm = False
+        self.failing: set[str] = set()
+
+    def start(self, function: str) -> None:
+        if not self.warm:
+            from authcore.delivery import email, sms
+            from authcore.security import codes
+
+            email._client = sms._client = codes._key = None
+        self.function = function
+        self.last = []
+        self.by_function.setdefault(function, set())
+
+    def record(self, action: str) -> None:
+        self.last.append(action)
+        if self.function:
+            self.by_function[self.function].add(action)
+        if action in self.failing:
+            raise EndpointConnectionError(endpoint_url="https://unreachable.invalid")
+
+
+@pytest.fixture
+def external_calls(monkeypatch, api) -> ExternalCalls:
+    calls = ExternalCalls()
+    real_call = BaseClient._make_api_call
+
+    def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        service = client.meta.service_model.signing_name
+        if service != "dynamodb":
+            calls.record(f"{service}:{operation}")
+        return real_call(client, operation, params)
+
+    real_load = harness.load_handler
+
+    def load(function: Any) -> Any:
+        handler = real_load(function)
+
+        def in_container(event: dict[str, Any], context: Any) -> Any:
+            calls.start(function.name)
+            return handler(event, context)
+
+        return in_container
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    monkeypatch.setattr(harness, "load_handler", load)
+    return calls
+
+
+def _link_secret(sent, address: str) -> str:
+    return parse_qs(urlsplit(sent.link(address)).query)["secret"][0]
 
 
 def test_round_trips_per_endpoint(api, dynamo_calls):
@@ -56,6 +151,67 @@ def test_round_trips_per_endpoint(api, dynamo_calls):
     assert dynamo_calls.operations == EXPECTED["create_account"]
 
 
+def test_round_trips_per_code_endpoint(api, sent, dynamo_calls, external_calls, user_id_of):
+    api.sign_up()
+    session = api.session_for()
+    user_id = user_id_of(session)
+    assert api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=session).status == 200
+
+    def check(name: str, answer: Any) -> None:
+        assert answer.status < 300, (name, answer.body)
+        assert dynamo_calls.operations == EXPECTED[name], name
+        assert external_calls.last == EXPECTED_EXTERNAL[name], name
+
+    check(
+        "create_email_verification",
+        api("create_email_verification", {"url": "http://localhost:3000/v"}, session=session),
+    )
+    secret = _link_secret(sent, "ada@example.com")
+    check("update_email_verification", api("update_email_verification", {"userId": user_id, "secret": secret}))
+    check("create_phone_verification", api("create_phone_verification", {}, session=session))
+    code = sent.code(PHONE)
+    check("update_phone_verification", api("update_phone_verification", {"userId": user_id, "secret": code}))
+    lift_cooldowns()
+    check("create_email_token", api("create_email_token", {"userId": "unique()", "email": "ada@example.com"}))
+    check("create_session", api("create_session", {"userId": user_id, "secret": sent.code("ada@example.com")}))
+    new = api("create_email_token", {"userId": "unique()", "email": "new@example.com"})  # creates the user
+    check("create_email_token", new)
+    check(
+        "create_session", api("create_session", {"userId": new.body["userId"], "secret": sent.code("new@example.com")})
+    )
+    new = api("create_phone_token", {"userId": "unique()", "phone": "+14155552672"})
+    check("create_phone_token", new)
+    check("create_session", api("create_session", {"userId": new.body["userId"], "secret": sent.code("+14155552672")}))
+    assert len(sent.outbox.entries()) == 5  # one message per issuing request, nothing else sent
+
+
+def test_a_warm_container_fetches_the_code_key_once(api, sent, external_calls):
+    external_calls.warm = True
+    user_id = api("create_phone_token", {"userId": "unique()", "phone": PHONE}).body["userId"]
+    assert external_calls.last == ["secretsmanager:GetSecretValue", "sns:Publish"]
+    assert api("create_session", {"userId": user_id, "secret": sent.code(PHONE)}).status == 201
+    assert external_calls.last == []
+
+
+def test_failed_code_requests_stay_cheap(api, sent, dynamo_calls, external_calls):
+    user_id = api("create_email_token", {"userId": "unique()", "email": "ada@example.com"}).body["userId"]
+    code = sent.code("ada@example.com")
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    assert api("create_session", {"userId": user_id, "secret": "abc"}).status == 401
+    assert dynamo_calls.operations == ["TransactWriteItems"] and external_calls.last == []  # no key, no read
+    assert api("create_session", {"userId": user_id, "secret": wrong}).status == 401
+    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem"]  # + the failure count
+    # Refused by the send cooldown: nothing is sent.
+    assert api("create_email_token", {"userId": "unique()", "email": "ada@example.com"}).status == 429
+    assert dynamo_calls.operations == ["GetItem", "TransactWriteItems"]
+    assert external_calls.last == ["secretsmanager:GetSecretValue"]
+    # A failed send: one attempt through the client, then one transaction undoing the issue.
+    external_calls.failing = {"ses:SendEmail"}
+    assert api("create_email_token", {"userId": "unique()", "email": "grace@example.com"}).status == 503
+    assert dynamo_calls.operations == ["GetItem", "TransactWriteItems", "TransactWriteItems"]
+    assert external_calls.last == ["secretsmanager:GetSecretValue", "ses:SendEmail"]
+
+
 def test_unauthenticated_and_failed_requests_stay_cheap(api, dynamo_calls):
     assert api("get_account").status == 401
     assert dynamo_calls.operations == []  # no credential: no DynamoDB call at all
@@ -73,7 +229,73 @@ def _allowed_actions(function_name: str) -> set[str]:
     return actions
 
 
-def test_policies_grant_exactly_what_the_handlers_use(api):
+def _allowed_external_actions(function_name: str) -> set[str]:
+    """The actions on other services that the function's policies allow (Deny statements narrow them)."""
+    actions: set[str] = set()
+    for policy in FUNCTIONS[function_name].policies:
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            if statement.get("Effect") != "Allow":
+                continue
+            listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            actions |= {a for a in listed if not a.startswith("dynamodb:")}
+    return actions
+
+
+def _exercise_code_functions(api, sent, external_calls) -> None:
+    """Every code function through its success path and the failure paths that need other actions:
+    a failed send (the withdrawal deletes), a wrong code (the failure count), a sign-in that loses a
+    race (the profile re-read)."""
+    email, phone = "codes@example.com", "+14155552679"
+    external_calls.failing = {"ses:SendEmail", "sns:Publish"}
+    assert api("create_email_token", {"userId": "unique()", "email": email}).status == 503
+    assert api("create_phone_token", {"userId": "unique()", "phone": phone}).status == 503
+    external_calls.failing = set()
+    user_id = api("create_email_token", {"userId": "unique()", "email": email}).body["userId"]
+    code = sent.code(email)
+    assert api("create_session", {"userId": user_id, "secret": f"{(int(code) + 1) % 10**6:06d}"}).status == 401
+    racing = {"left": 1}
+
+    def concurrent_sign_in(params: dict[str, Any], **_: Any) -> None:
+        if racing["left"] and any("Put" in item for item in params.get("TransactItems", [])):
+            racing["left"] = 0
+            users_store.update_user(user_id, {"sessionsRev": 5})
+
+    table_client().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", concurrent_sign_in)
+    try:
+        session = api("create_session", {"userId": user_id, "secret": code})
+    finally:
+        table_client().meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", concurrent_sign_in)
+    assert session.status == 201 and racing["left"] == 0
+    credential = session.credential
+    assert api("create_session", {"userId": user_id, "secret": code}, session=credential).status == 401
+
+    email = "verify@example.com"  # a user whose email no code has verified yet
+    api.sign_up(email)
+    credential = api.session_for(email)
+    user_id = decode_credential(credential)[0]
+    external_calls.failing = {"ses:SendEmail"}
+    verification = {"url": "http://localhost:3000/v"}
+    assert api("create_email_verification", verification, session=credential).status == 503
+    external_calls.failing = set()
+    assert api("create_email_verification", verification, session=credential).status == 201
+    assert api("update_email_verification", {"userId": user_id, "secret": "wrong"}).status == 401
+    secret = _link_secret(sent, email)
+    assert api("update_email_verification", {"userId": user_id, "secret": secret}).status == 200
+
+    assert api("update_phone", {"phone": phone, "password": PASSWORD}, session=credential).status == 200
+    external_calls.failing = {"sns:Publish"}
+    assert api("create_phone_verification", {}, session=credential).status == 503
+    external_calls.failing = set()
+    assert api("create_phone_verification", {}, session=credential).status == 201
+    code = sent.code(phone)
+    assert (
+        api("update_phone_verification", {"userId": user_id, "secret": f"{(int(code) + 1) % 10**6:06d}"}).status == 401
+    )
+    assert api("update_phone_verification", {"userId": user_id, "secret": code}).status == 200
+    assert api("create_phone_token", {"userId": "unique()", "phone": "+14155552678"}).status == 201
+
+
+def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls):
     """Run every handler through its paths, then compare the DynamoDB actions used with the template's policies."""
     api.sign_up()
     session, other = api.session_for(), api.session_for()
@@ -96,9 +318,19 @@ def test_policies_grant_exactly_what_the_handlers_use(api):
         assert api(name, body, session=session, path=path).status < 300, name
     for _ in range(10):  # fill the session cap so that sign-in evicts
         api.sign_in("n@example.com", "new password 123")
+    _exercise_code_functions(api, sent, external_calls)
     for name, used in api.actions_by_function.items():
         assert used <= _allowed_actions(name), f"{name} uses {used - _allowed_actions(name)} beyond its policy"
     assert set(api.actions_by_function) == {name for name in FUNCTIONS if _allowed_actions(name)}
+    for name in CODE_FUNCTIONS:  # every action granted to them is one they need
+        assert api.actions_by_function[name] == _allowed_actions(name), name
+    # SES, SNS and Secrets Manager: granted to exactly the functions that call them, and only what they call.
+    for name in FUNCTIONS:
+        used = external_calls.by_function.get(name, set())
+        assert used == _allowed_external_actions(name), f"{name} calls {sorted(used)}"
+    assert {name for name in FUNCTIONS if _allowed_external_actions(name)} == CODE_FUNCTIONS - {
+        "update_email_verification"  # a link secret is hashed without the code key
+    }
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

@@ -1,0 +1,463 @@
+"""Sign-in by a one-time code sent by email or SMS (API.md §4.4), its limits (§5) and the shared
+count of wrong codes (§4.6), through the handlers with SES, SNS and DynamoDB emulated."""
+
+import json
+import time
+from datetime import datetime
+
+import pytest
+
+from authcore.services import codes
+from authcore.store import users as users_store
+from authcore.store.table import client as table_client
+
+from .conftest import (
+    PASSWORD,
+    cooldowns,
+    lift_cooldowns,
+    profile,
+    rate_counts,
+    table_items,
+    token_items,
+)
+
+pytestmark = pytest.mark.usefixtures("steady_rate_window")
+
+EMAIL = "ada@example.com"
+PHONE = "+14155552671"
+TOKEN_FIELDS = {"$id", "$createdAt", "userId", "secret", "expire", "phrase"}
+
+
+def epoch_ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def email_token(api, email=EMAIL, user_id="unique()", ip=None, **extra):
+    return api("create_email_token", {"userId": user_id, "email": email, **extra}, ip=ip)
+
+
+def phone_token(api, phone=PHONE, user_id="unique()", ip=None):
+    return api("create_phone_token", {"userId": user_id, "phone": phone}, ip=ip)
+
+
+def sign_in(api, user_id, secret, ip=None, session=None):
+    return api("create_session", {"userId": user_id, "secret": secret}, ip=ip, session=session)
+
+
+def assert_error(answer, status, type_):
+    assert answer.status == status, answer.body
+    assert answer.body["type"] == type_, answer.body
+    assert set(answer.body) == {"message", "code", "type", "version"} and answer.body["code"] == status
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def sessions_of(user_id: str) -> list[dict]:
+    return [item for item in table_items(f"USER#{user_id}") if item["sk"].startswith("SESSION#")]
+
+
+# --- email codes ---------------------------------------------------------------------------------
+
+
+def test_an_email_code_for_a_new_email_creates_the_user_and_signs_in(api, sent):
+    answer = email_token(api, "Ada@Example.com")
+    assert answer.status == 201, answer.body
+    token = answer.body
+    assert set(token) == TOKEN_FIELDS and token["secret"] == "" and token["phrase"] == ""
+    assert epoch_ms(token["expire"]) - epoch_ms(token["$createdAt"]) == codes.CODE_LIFETIME_MS
+    user_id = token["userId"]
+    created = profile(user_id)
+    assert created["email"] == EMAIL and created["phone"] == ""
+    assert created["emailVerification"] is False and created["passwordHash"] == "" and created["status"] is True
+    assert {item["pk"] for item in table_items("EMAIL#")} == {f"EMAIL#{EMAIL}"}
+    [stored] = token_items(user_id)
+    assert stored["kind"] == codes.EMAIL_SIGN_IN and stored["address"] == EMAIL and stored["tokenId"] == token["$id"]
+
+    message = sent.last(EMAIL)
+    assert message["channel"] == "email" and message["subject"] == "Your My App sign-in code"
+    code = sent.code(EMAIL)
+    assert code not in json.dumps(table_items())  # only a keyed hash is stored
+
+    session = sign_in(api, user_id, code)
+    assert session.status == 201, session.body
+    body = session.body
+    assert body["provider"] == "token" and body["factors"] == ["email"] and body["providerUid"] == EMAIL
+    assert body["userId"] == user_id and body["current"] is True and body["secret"] == ""
+    cookies = session.headers["set-cookie"]
+    assert len(cookies) == 2 and cookies[0].startswith("a_session_default=") and "HttpOnly" in cookies[0]
+    assert cookies[1].startswith("a_session_default_legacy=")
+    credential = session.credential
+    assert cookies[0].startswith(f"a_session_default={credential};")
+    account = api("get_account", session=credential)
+    assert account.status == 200 and account.body["emailVerification"] is True
+    assert account.body["phoneVerification"] is False and account.body["passwordUpdate"] == ""
+    assert token_items(user_id) == []  # spent
+    assert [s["provider"] for s in sessions_of(user_id)] == ["token"]
+
+
+def test_an_existing_users_code_goes_to_that_user_whatever_user_id_is_sent(api, sent):
+    api.sign_up(EMAIL, userId="ada")
+    for requested in ("someone-else", "unique()"):
+        lift_cooldowns()
+        answer = email_token(api, EMAIL, user_id=requested)
+        assert answer.status == 201, answer.body
+        assert answer.body["userId"] == "ada"
+    assert profile("someone-else") is None
+    assert len([item for item in table_items("USER#") if item["sk"] == "PROFILE"]) == 1
+    session = sign_in(api, "ada", sent.code(EMAIL))
+    assert session.status == 201 and session.body["factors"] == ["email"]
+    stored = profile("ada")
+    assert stored["emailVerification"] is True and stored["passwordHash"]  # the password stays
+    assert len(token_items("ada")) == 1  # the other code was not spent by this sign-in
+
+
+def test_a_new_email_with_a_taken_custom_id_is_409_and_writes_nothing(api, sent):
+    api.sign_up(EMAIL, userId="ada")
+    before = table_items()
+    answer = email_token(api, "grace@example.com", user_id="ada")
+    assert_error(answer, 409, "user_already_exists")
+    assert table_items() == before  # no token, no user, no spent limit, no cooldown
+    assert sent.count() == 0
+
+
+def test_a_phrase_is_shown_and_emailed(api, sent):
+    answer = email_token(api, phrase=True)
+    assert answer.status == 201, answer.body
+    phrase = answer.body["phrase"]
+    words = phrase.split(" ")
+    assert len(words) == 2 and all(w.isalpha() and w[0].isupper() for w in words)
+    assert f"Security phrase: {phrase}" in sent.last(EMAIL)["text"]
+    assert token_items(answer.body["userId"])[0]["phrase"] == phrase
+    lift_cooldowns()
+    plain = email_token(api)
+    assert plain.body["phrase"] == "" and "Security phrase" not in sent.last(EMAIL)["text"]
+
+
+def test_a_code_sent_to_a_previous_email_does_not_sign_in(api, sent, dynamo_calls):
+    api.sign_up(EMAIL)
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    credential = api.session_for(EMAIL)
+    assert api("update_email", {"email": "ada@new.example", "password": PASSWORD}, session=credential).status == 200
+    assert_error(sign_in(api, user_id, code), 401, "user_invalid_token")
+    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem"]  # refused on read
+    assert profile(user_id)["emailVerification"] is False
+
+
+# --- phone codes ---------------------------------------------------------------------------------
+
+
+def test_a_phone_code_for_a_new_phone_creates_the_user_and_signs_in(api, sent):
+    answer = phone_token(api)
+    assert answer.status == 201, answer.body
+    user_id = answer.body["userId"]
+    created = profile(user_id)
+    assert created["phone"] == PHONE and created["email"] == "" and created["phoneVerification"] is False
+    assert {item["pk"] for item in table_items("PHONE#")} == {f"PHONE#{PHONE}"}
+    assert table_items("EMAIL#") == []
+    message = sent.last(PHONE)
+    assert message["channel"] == "sms" and "sign-in code" in message["text"]
+    session = sign_in(api, user_id, sent.code(PHONE))
+    assert session.status == 201, session.body
+    assert session.body["provider"] == "phone" and session.body["factors"] == ["phone"]
+    assert session.body["providerUid"] == PHONE
+    assert json.loads(session.header("X-Fallback-Cookies")) == {"a_session_default": session.credential}
+    account = api("get_account", session=session.credential).body
+    assert account["phoneVerification"] is True and account["emailVerification"] is False and account["email"] == ""
+
+
+def test_a_phone_code_for_an_existing_user(api, sent, user_id_of):
+    api.sign_up(EMAIL)
+    credential = api.session_for(EMAIL)
+    user_id = user_id_of(credential)
+    assert api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=credential).status == 200
+    answer = phone_token(api, user_id="someone-else")
+    assert answer.status == 201 and answer.body["userId"] == user_id
+    session = sign_in(api, user_id, sent.code(PHONE))
+    assert session.status == 201 and session.body["factors"] == ["phone"]
+    stored = profile(user_id)
+    assert stored["phoneVerification"] is True and stored["emailVerification"] is False
+
+
+def test_a_phone_verification_code_cannot_sign_in(api, sent, user_id_of):
+    api.sign_up(EMAIL)
+    credential = api.session_for(EMAIL)
+    user_id = user_id_of(credential)
+    assert api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=credential).status == 200
+    assert api("create_phone_verification", {}, session=credential).status == 201
+    assert_error(sign_in(api, user_id, sent.code(PHONE)), 401, "user_invalid_token")
+    assert len(sessions_of(user_id)) == 1  # only the password session
+    assert len(token_items(user_id)) == 1 and profile(user_id)["phoneVerification"] is False
+    # ... and it still verifies the phone, as it was meant to.
+    confirmed = api("update_phone_verification", {"userId": user_id, "secret": sent.code(PHONE)})
+    assert confirmed.status == 200
+
+
+# --- wrong, used, expired, foreign ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["email", "phone"])
+def test_a_wrong_code_is_refused_and_counted(api, sent, channel):
+    address = EMAIL if channel == "email" else PHONE
+    token = (email_token(api) if channel == "email" else phone_token(api)).body
+    code = sent.code(address)
+    for attempt in (wrong(code), "000000" if code != "000000" else "000001"):
+        assert_error(sign_in(api, token["userId"], attempt), 401, "user_invalid_token")
+    assert profile(token["userId"])[users_store.FAILURES] == 2
+    assert sessions_of(token["userId"]) == [] and len(token_items(token["userId"])) == 1
+    assert sign_in(api, token["userId"], code).status == 201
+    assert users_store.FAILURES not in profile(token["userId"])  # a success resets the count
+
+
+def test_a_malformed_code_is_refused_without_a_lookup(api, sent, dynamo_calls):
+    user_id = email_token(api).body["userId"]
+    for secret in ("12345", "1234567", "abcdef", " 123456"):
+        assert_error(sign_in(api, user_id, secret), 401, "user_invalid_token")
+        assert dynamo_calls.operations == ["TransactWriteItems"]  # the limits only
+
+
+@pytest.mark.parametrize("channel", ["email", "phone"])
+def test_a_used_code_is_refused(api, sent, channel):
+    address = EMAIL if channel == "email" else PHONE
+    user_id = (email_token(api) if channel == "email" else phone_token(api)).body["userId"]
+    code = sent.code(address)
+    first = sign_in(api, user_id, code)
+    assert first.status == 201
+    assert_error(sign_in(api, user_id, code), 401, "user_invalid_token")
+    assert len(sessions_of(user_id)) == 1
+
+
+@pytest.mark.parametrize("channel", ["email", "phone"])
+def test_an_expired_code_is_refused_though_still_stored(api, sent, clock, dynamo_calls, channel):
+    address = EMAIL if channel == "email" else PHONE
+    user_id = (email_token(api) if channel == "email" else phone_token(api)).body["userId"]
+    code = sent.code(address)
+    clock.advance(codes.CODE_LIFETIME_MS + 1000)
+    assert_error(sign_in(api, user_id, code), 401, "user_invalid_token")
+    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem"]  # refused on read
+    assert len(token_items(user_id)) == 1 and sessions_of(user_id) == []
+    assert profile(user_id)[f"{'email' if channel == 'email' else 'phone'}Verification"] is False
+
+
+def test_a_code_works_until_it_expires(api, sent, clock):
+    user_id = email_token(api).body["userId"]
+    clock.advance(codes.CODE_LIFETIME_MS - 1000)
+    assert sign_in(api, user_id, sent.code(EMAIL)).status == 201
+
+
+def test_another_users_code_is_refused(api, sent):
+    ada = email_token(api, EMAIL).body["userId"]
+    ada_code = sent.code(EMAIL)
+    grace = email_token(api, "grace@example.com").body["userId"]
+    grace_code = sent.code("grace@example.com")
+    if ada_code == grace_code:
+        pytest.skip("one in a million: both drew the same code, which is then Grace's too")
+    assert_error(sign_in(api, grace, ada_code), 401, "user_invalid_token")
+    assert_error(sign_in(api, ada, grace_code), 401, "user_invalid_token")
+    assert_error(sign_in(api, "nobody", ada_code), 401, "user_invalid_token")
+    assert sessions_of(ada) == [] and sessions_of(grace) == []
+    assert profile(ada)[users_store.FAILURES] == 1 and profile(grace)[users_store.FAILURES] == 1
+    assert sign_in(api, ada, ada_code).status == 201
+
+
+def test_a_blocked_user_cannot_sign_in_with_the_right_code(api, sent):
+    user_id = email_token(api).body["userId"]
+    users_store.update_user(user_id, {"status": False})
+    assert_error(sign_in(api, user_id, sent.code(EMAIL)), 401, "user_blocked")
+    assert sessions_of(user_id) == [] and profile(user_id)["emailVerification"] is False
+
+
+def test_a_signed_in_caller_cannot_sign_in_again(api, sent):
+    user_id = email_token(api).body["userId"]
+    first = sign_in(api, user_id, sent.code(EMAIL))
+    assert first.status == 201
+    lift_cooldowns()
+    email_token(api)
+    code = sent.code(EMAIL)
+    assert_error(sign_in(api, user_id, code, session=first.credential), 401, "user_session_already_exists")
+    assert len(token_items(user_id)) == 1 and len(sessions_of(user_id)) == 1
+    # An ended session is no obstacle.
+    assert api("delete_session", session=first.credential, path={"sessionId": "current"}).status == 204
+    assert sign_in(api, user_id, code, session=first.credential).status == 201
+
+
+def test_a_sign_in_that_loses_a_race_retries_with_the_fresh_profile(api, sent):
+    """Another write to the profile between the read and the session write: the code still signs in, once."""
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    racing = {"left": 1}
+
+    def concurrent_sign_in(params, **_):
+        if racing["left"] and any("Put" in item for item in params.get("TransactItems", [])):
+            racing["left"] -= 1
+            users_store.update_user(user_id, {"sessionsRev": 7})  # as another sign-in would
+
+    table_client().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", concurrent_sign_in)
+    try:
+        answer = sign_in(api, user_id, code)
+    finally:
+        table_client().meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", concurrent_sign_in)
+    assert answer.status == 201, answer.body
+    assert racing["left"] == 0
+    assert len(sessions_of(user_id)) == 1 and token_items(user_id) == []
+    assert profile(user_id)["sessionsRev"] == 8 and profile(user_id)["emailVerification"] is True
+
+
+# --- the shared count of wrong codes -------------------------------------------------------------
+
+
+def test_wrong_sign_in_and_verification_codes_share_one_count(api, sent, user_id_of, clock):
+    api.sign_up(EMAIL)
+    credential = api.session_for(EMAIL)
+    user_id = user_id_of(credential)
+    assert api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=credential).status == 200
+    assert api("create_phone_verification", {}, session=credential).status == 201
+    verification_code = sent.code(PHONE)
+    assert email_token(api).status == 201
+    sign_in_code = sent.code(EMAIL)
+
+    for _ in range(5):
+        assert_error(sign_in(api, user_id, wrong(sign_in_code)), 401, "user_invalid_token")
+    for _ in range(5):
+        answer = api("update_phone_verification", {"userId": user_id, "secret": wrong(verification_code)})
+        assert_error(answer, 401, "user_invalid_token")
+    assert profile(user_id)[users_store.FAILURES] == codes.FREE_FAILURES
+
+    locked = sign_in(api, user_id, sign_in_code)
+    assert_error(locked, 429, "general_rate_limit_exceeded")
+    failed_at = profile(user_id)[users_store.FAILED_AT]
+    assert locked.header("X-RateLimit-Reset") == str(-(-(failed_at + codes.FIRST_LOCK_SECONDS * 1000) // 1000))
+    locked = api("update_phone_verification", {"userId": user_id, "secret": verification_code})
+    assert_error(locked, 429, "general_rate_limit_exceeded")
+    assert sessions_of(user_id) and len(sessions_of(user_id)) == 1 and len(token_items(user_id)) == 2
+
+    clock.advance(codes.FIRST_LOCK_SECONDS * 1000 + 1000)
+    assert sign_in(api, user_id, sign_in_code).status == 201
+    assert users_store.FAILURES not in profile(user_id)
+    assert api("update_phone_verification", {"userId": user_id, "secret": verification_code}).status == 200
+
+
+# --- limits (API.md §5) and the send cooldown ----------------------------------------------------
+
+
+def test_one_message_per_destination_per_minute(api, sent, clock):
+    assert email_token(api).status == 201
+    again = email_token(api, ip="198.51.100.7")
+    assert_error(again, 429, "general_rate_limit_exceeded")
+    assert again.header("X-RateLimit-Limit") == "1" and again.header("X-RateLimit-Remaining") == "0"
+    assert abs(int(again.header("X-RateLimit-Reset")) - (time.time() + 60)) <= 2
+    assert len(sent.to(EMAIL)) == 1 and len(token_items()) == 1
+    assert email_token(api, "grace@example.com").status == 201  # another destination is not held up
+    clock.advance(61_000)
+    assert email_token(api).status == 201
+    assert len(sent.to(EMAIL)) == 2
+
+
+def test_the_cooldown_is_shared_by_every_purpose(api, sent, user_id_of):
+    api.sign_up(EMAIL)
+    credential = api.session_for(EMAIL)
+    assert api("create_email_verification", {"url": "http://localhost:3000/v"}, session=credential).status == 201
+    assert_error(email_token(api), 429, "general_rate_limit_exceeded")
+    assert api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=credential).status == 200
+    assert phone_token(api).status == 201
+    answer = api("create_phone_verification", {}, session=credential)
+    assert_error(answer, 429, "general_rate_limit_exceeded")
+    assert answer.header("X-RateLimit-Limit") == "1"
+    assert len(sent.to(EMAIL)) == 1 and len(sent.to(PHONE)) == 1
+
+
+@pytest.mark.parametrize("channel", ["email", "phone"])
+def test_ten_codes_per_destination_per_hour(api, sent, channel):
+    address = EMAIL if channel == "email" else PHONE
+    request = email_token if channel == "email" else phone_token
+    for n in range(10):
+        lift_cooldowns()
+        assert request(api, address, ip=f"198.51.100.{n}").status == 201, n
+    lift_cooldowns()
+    answer = request(api, address, ip="198.51.100.99")
+    assert_error(answer, 429, "general_rate_limit_exceeded")
+    assert answer.header("X-RateLimit-Limit") == "10"
+    assert int(answer.header("X-RateLimit-Reset")) % 3600 == 0
+    assert len(sent.to(address)) == 10 and len(token_items()) == 10
+    assert cooldowns() == []  # the refused request spent nothing
+    assert request(api, "grace@example.com" if channel == "email" else "+14155552672", ip="198.51.100.99").status == 201
+
+
+@pytest.mark.parametrize("channel", ["email", "phone"])
+def test_ten_codes_per_ip_per_hour(api, sent, channel):
+    if channel == "email":
+        addresses = [f"user{n}@example.com" for n in range(11)]
+    else:
+        addresses = [f"+1415555{n:04d}" for n in range(11)]
+    request = email_token if channel == "email" else phone_token
+    for address in addresses[:10]:
+        assert request(api, address, ip="198.51.100.1").status == 201, address
+    before = rate_counts()
+    answer = request(api, addresses[10], ip="198.51.100.1")
+    assert_error(answer, 429, "general_rate_limit_exceeded")
+    assert answer.header("X-RateLimit-Limit") == "10"
+    assert rate_counts() == before and sent.to(addresses[10]) == []
+    assert len([item for item in table_items("USER#") if item["sk"] == "PROFILE"]) == 10  # no user for the 11th
+    assert request(api, addresses[10], ip="198.51.100.2").status == 201
+
+
+def test_ten_sign_in_attempts_per_user_per_hour(api, sent):
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    for n in range(10):
+        assert_error(sign_in(api, user_id, "bad", ip=f"198.51.100.{n}"), 401, "user_invalid_token")
+    answer = sign_in(api, user_id, code, ip="198.51.100.99")
+    assert_error(answer, 429, "general_rate_limit_exceeded")
+    assert answer.header("X-RateLimit-Limit") == "10" and int(answer.header("X-RateLimit-Reset")) % 3600 == 0
+    assert users_store.FAILURES not in profile(user_id)  # malformed codes are no guesses
+    assert sessions_of(user_id) == [] and len(token_items(user_id)) == 1
+
+
+def test_ten_sign_in_attempts_per_ip_per_hour(api, sent):
+    for n in range(10):
+        assert_error(sign_in(api, f"user-{n}", "123456", ip="198.51.100.1"), 401, "user_invalid_token")
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    answer = sign_in(api, user_id, code, ip="198.51.100.1")
+    assert_error(answer, 429, "general_rate_limit_exceeded")
+    assert answer.header("X-RateLimit-Limit") == "10"
+    assert sign_in(api, user_id, code, ip="198.51.100.2").status == 201
+
+
+def test_two_sign_ins_with_one_code_make_one_session(api, sent):
+    """Both read the code as unspent; only one of their writes can spend it."""
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    concurrent = []
+
+    def other_request_first(params, **_):
+        writes_session = any("Put" in item for item in params.get("TransactItems", []))
+        if writes_session and not concurrent:
+            concurrent.append(None)
+            concurrent[0] = sign_in(api, user_id, code, ip="198.51.100.9")
+
+    event = "before-parameter-build.dynamodb.TransactWriteItems"
+    table_client().meta.events.register(event, other_request_first)
+    try:
+        answer = sign_in(api, user_id, code)
+    finally:
+        table_client().meta.events.unregister(event, other_request_first)
+    assert concurrent[0].status == 201
+    assert_error(answer, 401, "user_invalid_token")
+    assert len(sessions_of(user_id)) == 1 and token_items(user_id) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the send cooldown's 429 says X-RateLimit-Reset = now + 60 s instead of when the cooldown "
+    "ends (Charge.reset in store/ratelimit.py ignores the stored `until`)",
+)
+def test_the_cooldown_reset_header_says_when_sending_is_possible_again(api, sent, clock):
+    assert email_token(api).status == 201
+    [cooldown] = [item for item in table_items("RATE#") if item["sk"] == "cooldown"]
+    clock.advance(50_000)
+    refused = email_token(api)
+    assert_error(refused, 429, "general_rate_limit_exceeded")
+    assert int(refused.header("X-RateLimit-Reset")) == cooldown["until"]
