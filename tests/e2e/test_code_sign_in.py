@@ -41,6 +41,7 @@ from tests.e2e.helpers import (
     sent_to,
     set_cookies,
     sign_in,
+    sign_in_response,
     sign_up,
     unique_email,
 )
@@ -160,8 +161,13 @@ def test_code_for_an_existing_email_signs_in_that_account(fresh_server: str) -> 
     account = get_account(base, auth(credential)).json()
     assert account["$id"] == existing["$id"] and account["name"] == "Ivy"
     assert account["emailVerification"] is True
-    # the password still works too
-    assert get_account(base, auth(sign_in(base, email, PASSWORD))).json()["$id"] == existing["$id"]
+    # The code was the first proof of the email: the password set before it no longer signs in
+    # (whoever signed up may not have owned the address), and the owner can set a new one.
+    assert account["passwordUpdate"] == ""
+    assert sign_in_response(base, email, PASSWORD).status_code == 401
+    new_password = {"password": "a brand new password"}
+    assert request("PATCH", base, "/account/password", new_password, headers=auth(credential)).status_code == 200
+    assert get_account(base, auth(sign_in(base, email, "a brand new password"))).json()["$id"] == existing["$id"]
 
 
 def test_email_token_refusals(fresh_server: str) -> None:

@@ -225,6 +225,7 @@ def test_a_cooldown_charge_sets_until_if_it_has_passed():
         "ConditionExpression": "attribute_not_exists(#until) OR #until <= :now",
         "ExpressionAttributeNames": {"#until": "until", "#ttl": "ttl"},
         "ExpressionAttributeValues": {":until": {"N": "1060"}, ":now": {"N": "1000"}, ":ttl": {"N": "1120"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",  # a refusal tells when the cooldown ends
     }
 
 

@@ -19,7 +19,7 @@ def client():
     """One SES client per container, created on the first email."""
     global _client
     if _client is None:
-        config = Config(connect_timeout=2, read_timeout=4, retries={"mode": "standard", "max_attempts": 2})
+        config = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
         _client = boto3.client("sesv2", config=config)
     return _client
 

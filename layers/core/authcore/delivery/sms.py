@@ -16,7 +16,7 @@ def client():
     """One SNS client per container, created on the first SMS."""
     global _client
     if _client is None:
-        config = Config(connect_timeout=2, read_timeout=4, retries={"mode": "standard", "max_attempts": 2})
+        config = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
         _client = boto3.client("sns", config=config)
     return _client
 

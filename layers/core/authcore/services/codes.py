@@ -142,7 +142,7 @@ def issue_and_send(
             tokens_store.issue(token, charges, now // 1000, new_user)
             break
         except LimitError as limited:
-            raise rate_limited(limited.charge.limit, limited.charge.reset(now // 1000)) from None
+            raise rate_limited(limited.charge.limit, limited.reset or limited.charge.reset(now // 1000)) from None
         except ConflictError as conflict:
             if conflict.what != "token":
                 raise
@@ -172,7 +172,7 @@ def usable(token: dict[str, Any] | None, kinds: tuple[str, ...], user: dict[str,
     return user.get(ADDRESS_FIELD[token["kind"]], "") == token.get("address")
 
 
-def token_use(user: dict[str, Any], token: dict[str, Any]) -> TokenUse:
+def token_use(user: dict[str, Any], token: dict[str, Any], first_proof: bool = False) -> TokenUse:
     """Spending `token` for `user` as read: the write fails if the user changed in between."""
     return TokenUse(
         token_hash=token["hash"],
@@ -181,7 +181,13 @@ def token_use(user: dict[str, Any], token: dict[str, Any]) -> TokenUse:
         address_field=ADDRESS_FIELD[token["kind"]],
         address=token["address"],
         failures=user.get(users_store.FAILURES, 0),
+        first_proof=first_proof,
     )
+
+
+def first_proof(user: dict[str, Any], token: dict[str, Any]) -> bool:
+    """A sign-in code to an address the account has not proven yet."""
+    return not user.get(f"{ADDRESS_FIELD[token['kind']]}Verification", False)
 
 
 def verify(user_id: str, hashed: str, kind: str, counts_failures: bool) -> dict[str, Any]:

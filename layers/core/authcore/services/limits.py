@@ -35,4 +35,4 @@ def enforce_all(*charges: Charge) -> None:
     try:
         ratelimit.spend(list(charges), now)
     except LimitError as limited:
-        raise rate_limited(limited.charge.limit, limited.charge.reset(now)) from None
+        raise rate_limited(limited.charge.limit, limited.reset or limited.charge.reset(now)) from None

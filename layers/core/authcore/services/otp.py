@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from authcore.ids import resolve_id
 from authcore.models.caller import Caller
 from authcore.models.requests import EmailToken, PhoneToken, TokenSession
 from authcore.models.responses import Token
-from authcore.security.codes import keyed_hash, new_code, new_phrase
+from authcore.security.codes import is_code, keyed_hash, new_code, new_phrase
 from authcore.services import codes, limits
 from authcore.services.accounts import new_user
 from authcore.services.auth import find_session
@@ -27,7 +26,6 @@ from authcore.store.tokens import TokenUse
 
 LIMIT = 10
 SendCode = Callable[[str, dict[str, Any]], None]
-CODE = re.compile(r"^[0-9]{6}$")
 # What a sign-in code proves: the factor the session starts with, and the session's provider.
 SIGN_IN = {codes.EMAIL_SIGN_IN: ("email", "token"), codes.PHONE_SIGN_IN: ("phone", "phone")}
 
@@ -108,7 +106,7 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
         limits.hourly("token-session", body.userId),
         limits.hourly("token-session-ip", caller.ip),
     )
-    if not CODE.fullmatch(body.secret):
+    if not is_code(body.secret):
         raise ApiError("user_invalid_token")
     user, token = tokens_store.get_user_and_token(body.userId, keyed_hash(body.userId, body.secret))
     if user is None:
@@ -125,6 +123,16 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
         codes.ensure_unlocked(fresh)
         if not codes.usable(token, kinds, fresh):
             raise ApiError("user_invalid_token")
-        return codes.token_use(fresh, token)
+        return codes.token_use(fresh, token, codes.first_proof(fresh, token))
 
-    return start_session(user, caller, provider, [factor], provider_uid=token["address"], token_use_for=token_use_for)
+    return start_session(
+        user,
+        caller,
+        provider,
+        [factor],
+        provider_uid=token["address"],
+        token_use_for=token_use_for,
+        # Account pre-hijacking: whoever set the account up before this address was proven (a
+        # sign-up with someone else's email, say) loses the sessions and password they made.
+        end_all_sessions=codes.first_proof(user, token),
+    )

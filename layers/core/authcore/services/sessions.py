@@ -85,11 +85,13 @@ def start_session(
     provider_uid: str = "",
     sign_in_counter: tuple[str, str] | None = None,
     token_use_for: Callable[[dict[str, Any]], TokenUse] | None = None,
+    end_all_sessions: bool = False,
 ) -> NewSession:
     """Create a session for `user`, ending the oldest beyond the cap. Shared by every sign-in method.
 
     `token_use_for(user)` gives the one-time code spent in the same write; it is asked again with the
     fresh profile when a concurrent write makes this one retry (and may refuse by raising).
+    `end_all_sessions` ends every other session of the user in the same write.
     """
     secret = new_secret()
     now = now_ms()
@@ -112,7 +114,8 @@ def start_session(
     for _ in range(WRITE_ATTEMPTS):
         try:
             token_use = token_use_for(user) if token_use_for else None
-            sessions_store.create_session(user, item, _evictions(user, now), sign_in_counter, token_use)
+            evict = sorted(user.get("sessions", {})) if end_all_sessions else _evictions(user, now)
+            sessions_store.create_session(user, item, evict, sign_in_counter, token_use)
             break
         except SpentError:
             raise ApiError("user_invalid_token") from None

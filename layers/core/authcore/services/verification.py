@@ -12,7 +12,7 @@ from authcore.errors import ApiError
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateEmailVerification, UpdateVerification
 from authcore.models.responses import Token
-from authcore.security.codes import keyed_hash, new_code
+from authcore.security.codes import is_code, keyed_hash, new_code
 from authcore.security.tokens import digest, new_secret
 from authcore.services import codes, limits
 from authcore.services.auth import Principal
@@ -105,5 +105,7 @@ def create_phone_verification(principal: Principal, caller: Caller) -> Token:
 def update_phone_verification(body: UpdateVerification) -> Token:
     """Type the code: it is spent and the phone it was sent to becomes verified. Wrong codes count."""
     limits.enforce("confirm-phone", body.userId, LIMIT)
+    if not is_code(body.secret):
+        raise ApiError("user_invalid_token")
     token = codes.verify(body.userId, keyed_hash(body.userId, body.secret), codes.PHONE_VERIFICATION, True)
     return codes.token_model(token)

@@ -18,8 +18,10 @@ class SpentError(Exception):
 
 
 class LimitError(Exception):
-    """A rate limit or cooldown is exhausted; `charge` (a ratelimit.Charge) names which."""
+    """A rate limit or cooldown is exhausted; `charge` (a ratelimit.Charge) names which, and
+    `reset` (epoch s) says when it opens again, where the store knows better than the charge."""
 
-    def __init__(self, charge):
+    def __init__(self, charge, reset: int | None = None):
         super().__init__(charge.bucket)
         self.charge = charge
+        self.reset = reset

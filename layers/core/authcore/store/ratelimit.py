@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from authcore.store.errors import LimitError
-from authcore.store.table import cancellation_codes, client, is_conditional_failure, marshal, table_name, unmarshal
+from authcore.store.table import client, is_conditional_failure, marshal, table_name, unmarshal
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ def charge_update(charge: Charge, now: int) -> dict[str, Any]:
             "ExpressionAttributeValues": marshal(
                 {":until": now + charge.window_seconds, ":now": now, ":ttl": now + charge.window_seconds + 60}
             ),
+            # A refusal returns the cooldown's end, for X-RateLimit-Reset.
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     return {
         "TableName": table_name(),
@@ -104,8 +106,13 @@ def refund_item(charge: Charge, now: int) -> dict[str, Any]:
 def spend(charges: list[Charge], now: int) -> None:
     """Spend every charge or none (one round trip); LimitError names the first one that was exhausted."""
     if len(charges) == 1:
-        if not hit(charges[0].bucket, charges[0].key, charges[0].limit, charges[0].window_seconds, now).allowed:
-            raise LimitError(charges[0])
+        try:
+            client().update_item(**charge_update(charges[0], now))
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            until = (unmarshal(error.response.get("Item")) or {}).get("until") if charges[0].cooldown else None
+            raise LimitError(charges[0], until) from error
         return
     try:
         client().transact_write_items(TransactItems=[{"Update": charge_update(c, now)} for c in charges])
@@ -118,7 +125,8 @@ def raise_limit_reached(error: ClientError, charges: list[Charge], first_item: i
     """Raise LimitError if the cancelled transaction failed on one of `charges` (items from `first_item`)."""
     if not is_conditional_failure(error):
         return
-    codes = cancellation_codes(error)[first_item : first_item + len(charges)]
-    for charge, code in zip(charges, codes, strict=False):
-        if code == "ConditionalCheckFailed":
-            raise LimitError(charge) from error
+    reasons = error.response.get("CancellationReasons", [])[first_item : first_item + len(charges)]
+    for charge, reason in zip(charges, reasons, strict=False):
+        if reason.get("Code") == "ConditionalCheckFailed":
+            until = (unmarshal(reason.get("Item")) or {}).get("until") if charge.cooldown else None
+            raise LimitError(charge, until) from error

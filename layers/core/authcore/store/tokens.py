@@ -42,6 +42,8 @@ class TokenUse:
     address_field: str  # "email" or "phone"
     address: str
     failures: int
+    # Sign-in to an address not verified yet: the password set before it was proven is removed.
+    first_proof: bool = False
 
     def token_delete(self, user_id: str) -> dict[str, Any]:
         return {
@@ -59,8 +61,14 @@ class TokenUse:
 
     def apply_to(self, update: ProfileUpdate) -> ProfileUpdate:
         """Mark the address verified and reset the failure count, if both are as read."""
-        update.set(f"{self.address_field}Verification", True).set("updatedAt", self.now)
+        verified = f"{self.address_field}Verification"
+        update.set(verified, True).set("updatedAt", self.now)
         update.condition_equals(self.address_field, self.address)
+        if self.first_proof:
+            update.set("passwordHash", "").set("passwordUpdate", 0)
+            update.condition(
+                f"attribute_not_exists({update.name(verified)}) OR {update.name(verified)} = {update.value(False)}"
+            )
         return users.reset_code_failures(update, self.failures)
 
 
