@@ -48,7 +48,8 @@ def make_app(gateway: Gateway, outbox: Outbox) -> Any:
                 outbox.clear()
                 response = Response(status=204)
             else:
-                response = Response(json.dumps(outbox.entries(), indent=2, ensure_ascii=False), mimetype="application/json")
+                listing = json.dumps(outbox.entries(), indent=2, ensure_ascii=False)
+                response = Response(listing, mimetype="application/json")
         else:
             result = gateway.handle(
                 request.method,
