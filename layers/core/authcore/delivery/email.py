@@ -9,7 +9,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from authcore.config import settings
-from authcore.delivery.errors import DeliveryError
+from authcore.delivery.errors import delivery_error
 from authcore.delivery.messages import Email
 
 _client = None
@@ -46,4 +46,4 @@ def send(to: str, message: Email) -> None:
             Content=content,
         )
     except (ClientError, BotoCoreError) as error:
-        raise DeliveryError(type(error).__name__) from error
+        raise delivery_error(error) from error

@@ -7,7 +7,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from authcore.config import settings
-from authcore.delivery.errors import DeliveryError
+from authcore.delivery.errors import delivery_error
 
 _client = None
 
@@ -33,4 +33,4 @@ def send(phone: str, text: str) -> None:
     try:
         client().publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)
     except (ClientError, BotoCoreError) as error:
-        raise DeliveryError(type(error).__name__) from error
+        raise delivery_error(error) from error

@@ -185,7 +185,7 @@ def token_use(user: dict[str, Any], token: dict[str, Any], first_proof: bool = F
     )
 
 
-def first_proof(user: dict[str, Any], token: dict[str, Any]) -> bool:
+def is_first_proof(user: dict[str, Any], token: dict[str, Any]) -> bool:
     """A sign-in code to an address the account has not proven yet."""
     return not user.get(f"{ADDRESS_FIELD[token['kind']]}Verification", False)
 

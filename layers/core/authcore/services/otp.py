@@ -123,7 +123,7 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
         codes.ensure_unlocked(fresh)
         if not codes.usable(token, kinds, fresh):
             raise ApiError("user_invalid_token")
-        return codes.token_use(fresh, token, codes.first_proof(fresh, token))
+        return codes.token_use(fresh, token, codes.is_first_proof(fresh, token))
 
     return start_session(
         user,
@@ -134,5 +134,5 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
         token_use_for=token_use_for,
         # Account pre-hijacking: whoever set the account up before this address was proven (a
         # sign-up with someone else's email, say) loses the sessions and password they made.
-        end_all_sessions=codes.first_proof(user, token),
+        end_all_sessions=codes.is_first_proof(user, token),
     )
