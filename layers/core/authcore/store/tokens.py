@@ -6,7 +6,7 @@ hash for a code. Spending it is a conditional delete in the same transaction as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -36,7 +36,7 @@ class TokenUse:
     which could have locked the user, makes the write retry).
     """
 
-    token_hash: str
+    token_hash: str = field(repr=False)  # a code's keyed hash: out of reprs, so out of logs
     kinds: tuple[str, ...]
     now: int  # epoch ms
     address_field: str  # "email" or "phone"
