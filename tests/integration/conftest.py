@@ -6,6 +6,8 @@ import copy
 import json
 import os
 import re
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,12 +157,14 @@ def user_id_of():
 def fresh_delivery_clients():
     """SES, SNS and the code key are cached per container: drop them around every test, so they are
     created inside the current emulation (as table._client is in aws_emulation)."""
-    from authcore.delivery import email, sms
+    from authcore.delivery import aws
     from authcore.security import codes
 
-    email._client = sms._client = codes._key = None
+    aws._clients.clear()
+    codes._key = None
     yield
-    email._client = sms._client = codes._key = None
+    aws._clients.clear()
+    codes._key = None
 
 
 class Sent:
@@ -290,3 +294,23 @@ def lift_cooldowns() -> None:
 
     for pk in cooldowns():
         client().delete_item(TableName=table_name(), Key=marshal({"pk": pk, "sk": "cooldown"}))
+
+
+@contextmanager
+def racing(other: Callable[[], Any], item_kind: str):
+    """Let `other` (a whole request, or a write) run once, right before the first transaction holding
+    an `item_kind` ("Put", "Delete", …) item: two requests that both read before either writes.
+    Yields a list that then holds what `other` returned."""
+    others: list[Any] = []
+
+    def other_first(params: dict[str, Any], **_: Any) -> None:
+        if not others and any(item_kind in item for item in params.get("TransactItems", [])):
+            others.append(None)  # taken before running, so that it runs once
+            others[0] = other()
+
+    event = "before-parameter-build.dynamodb.TransactWriteItems"
+    table.client().meta.events.register(event, other_first)
+    try:
+        yield others
+    finally:
+        table.client().meta.events.unregister(event, other_first)

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from authcore.config import settings
-from authcore.delivery.errors import delivery_error
-
-_client = None
+from authcore.delivery import aws
 
 
 def client():
-    """One SNS client per container, created on the first SMS."""
-    global _client
-    if _client is None:
-        config = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
-        _client = boto3.client("sns", config=config)
-    return _client
+    return aws.client("sns")
 
 
 def enabled() -> bool:
@@ -30,7 +19,5 @@ def send(phone: str, text: str) -> None:
     attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
     if settings().sms_sender_id:
         attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": settings().sms_sender_id}
-    try:
+    with aws.handing_over():
         client().publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)
-    except (ClientError, BotoCoreError) as error:
-        raise delivery_error(error) from error

@@ -62,3 +62,9 @@ def _code_key() -> bytes:
 def keyed_hash(user_id: str, code: str) -> str:
     """HMAC-SHA256 of a user's code: what the table keeps (and looks codes up by)."""
     return hmac.new(_code_key(), f"{user_id}\x00{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_code_and_hash(user_id: str) -> tuple[str, str]:
+    """A fresh code for the user, and what the table keeps of it."""
+    code = new_code()
+    return code, keyed_hash(user_id, code)

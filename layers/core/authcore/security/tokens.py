@@ -19,6 +19,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def new_secret_and_digest() -> tuple[str, str]:
+    """A fresh link secret, and what the table keeps of it."""
+    secret = new_secret()
+    return secret, digest(secret)
+
+
 def encode_credential(user_id: str, secret: str) -> str:
     """The session credential the SDKs carry: base64 of {"id", "secret"}."""
     return base64.b64encode(json.dumps({"id": user_id, "secret": secret}, separators=(",", ":")).encode()).decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from authcore.config import settings
@@ -13,7 +14,7 @@ from authcore.ids import resolve_id
 from authcore.models.caller import Caller
 from authcore.models.requests import EmailToken, PhoneToken, TokenSession
 from authcore.models.responses import Token
-from authcore.security.codes import is_code, keyed_hash, new_code, new_phrase
+from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_phrase
 from authcore.services import codes, limits
 from authcore.services.accounts import new_user
 from authcore.services.auth import find_session
@@ -41,10 +42,6 @@ def _create_token(
         created = None if user_id else new_user(new_id, **{field: address})
         user_id = user_id or new_id
 
-        def make_secret(user_id: str = user_id) -> tuple[str, str]:
-            code = new_code()
-            return code, keyed_hash(user_id, code)
-
         try:
             token = codes.issue_and_send(
                 user_id=user_id,
@@ -52,7 +49,7 @@ def _create_token(
                 address=address,
                 lifetime_ms=codes.CODE_LIFETIME_MS,
                 charges=charges,
-                make_secret=make_secret,
+                make_secret=partial(new_code_and_hash, user_id),
                 send=send_code,
                 new_user=created,
                 phrase=phrase,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authcore.clock import iso
@@ -12,8 +13,8 @@ from authcore.errors import ApiError
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateEmailVerification, UpdateVerification
 from authcore.models.responses import Token
-from authcore.security.codes import is_code, keyed_hash, new_code
-from authcore.security.tokens import digest, new_secret
+from authcore.security.codes import is_code, keyed_hash, new_code_and_hash
+from authcore.security.tokens import digest, new_secret_and_digest
 from authcore.services import codes, limits
 from authcore.services.auth import Principal
 
@@ -43,10 +44,6 @@ def create_email_verification(principal: Principal, body: CreateEmailVerificatio
     user = principal.user
     address = user["email"]
 
-    def make_secret() -> tuple[str, str]:
-        secret = new_secret()
-        return secret, digest(secret)
-
     def send(secret: str, token: dict) -> None:
         url = link(body.url, userId=user["userId"], secret=secret, expire=iso(token["expire"]))
         variables = {"project": settings().project_name, "name": user.get("name", ""), "url": url, "minutes": "60"}
@@ -58,7 +55,7 @@ def create_email_verification(principal: Principal, body: CreateEmailVerificatio
         address=address,
         lifetime_ms=codes.LINK_LIFETIME_MS,
         charges=[limits.hourly("verify-email", user["userId"])],
-        make_secret=make_secret,
+        make_secret=new_secret_and_digest,
         send=send,
     )
     return codes.token_model(token)
@@ -79,10 +76,6 @@ def create_phone_verification(principal: Principal, caller: Caller) -> Token:
     user = principal.user
     phone = user["phone"]
 
-    def make_secret() -> tuple[str, str]:
-        code = new_code()
-        return code, keyed_hash(user["userId"], code)
-
     def send(code: str, token: dict) -> None:
         variables = {"project": settings().project_name, "code": code, "minutes": "10"}
         sms.send(phone, render_sms("sms-verification-code", caller.locale, variables))
@@ -96,7 +89,7 @@ def create_phone_verification(principal: Principal, caller: Caller) -> Token:
             limits.hourly("verify-phone", user["userId"]),
             limits.hourly("verify-phone-ip", caller.ip),
         ],
-        make_secret=make_secret,
+        make_secret=partial(new_code_and_hash, user["userId"]),
         send=send,
     )
     return codes.token_model(token)

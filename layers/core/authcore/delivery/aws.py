@@ -1,0 +1,34 @@
+"""The SES and SNS clients (one per service per container, created on the first message) and
+what a failed call to them becomes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from authcore.delivery.errors import delivery_error
+
+# Short, so that a hanging service still leaves the function time to withdraw the token.
+CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
+
+_clients: dict[str, Any] = {}
+
+
+def client(service: str) -> Any:
+    if service not in _clients:
+        _clients[service] = boto3.client(service, config=CONFIG)  # type: ignore[call-overload]
+    return _clients[service]
+
+
+@contextmanager
+def handing_over() -> Iterator[None]:
+    """Turn any SES/SNS failure (refusal, throttling, timeout) into a DeliveryError."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
+        raise delivery_error(error) from error
