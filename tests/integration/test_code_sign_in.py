@@ -9,13 +9,13 @@ import pytest
 
 from authcore.services import codes
 from authcore.store import users as users_store
-from authcore.store.table import client as table_client
 
 from .conftest import (
     PASSWORD,
     cooldowns,
     lift_cooldowns,
     profile,
+    racing,
     rate_counts,
     table_items,
     token_items,
@@ -317,20 +317,11 @@ def test_a_sign_in_that_loses_a_race_retries_with_the_fresh_profile(api, sent):
     """Another write to the profile between the read and the session write: the code still signs in, once."""
     user_id = email_token(api).body["userId"]
     code = sent.code(EMAIL)
-    racing = {"left": 1}
-
-    def concurrent_sign_in(params, **_):
-        if racing["left"] and any("Put" in item for item in params.get("TransactItems", [])):
-            racing["left"] -= 1
-            users_store.update_user(user_id, {"sessionsRev": 7})  # as another sign-in would
-
-    table_client().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", concurrent_sign_in)
-    try:
+    # Between the read and the session write, the profile changes as another sign-in would change it.
+    with racing(lambda: users_store.update_user(user_id, {"sessionsRev": 7}), "Put") as others:
         answer = sign_in(api, user_id, code)
-    finally:
-        table_client().meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", concurrent_sign_in)
     assert answer.status == 201, answer.body
-    assert racing["left"] == 0
+    assert len(others) == 1
     assert len(sessions_of(user_id)) == 1 and token_items(user_id) == []
     assert profile(user_id)["sessionsRev"] == 8 and profile(user_id)["emailVerification"] is True
 
@@ -460,20 +451,8 @@ def test_two_sign_ins_with_one_code_make_one_session(api, sent):
     """Both read the code as unspent; only one of their writes can spend it."""
     user_id = email_token(api).body["userId"]
     code = sent.code(EMAIL)
-    concurrent = []
-
-    def other_request_first(params, **_):
-        writes_session = any("Put" in item for item in params.get("TransactItems", []))
-        if writes_session and not concurrent:
-            concurrent.append(None)
-            concurrent[0] = sign_in(api, user_id, code, ip="198.51.100.9")
-
-    event = "before-parameter-build.dynamodb.TransactWriteItems"
-    table_client().meta.events.register(event, other_request_first)
-    try:
+    with racing(lambda: sign_in(api, user_id, code, ip="198.51.100.9"), "Put") as concurrent:
         answer = sign_in(api, user_id, code)
-    finally:
-        table_client().meta.events.unregister(event, other_request_first)
     assert concurrent[0].status == 201
     assert_error(answer, 401, "user_invalid_token")
     assert len(sessions_of(user_id)) == 1 and token_items(user_id) == []

@@ -9,7 +9,7 @@ import pytest
 from authcore.services import codes
 from authcore.store import users as users_store
 
-from .conftest import PASSWORD, call_at, lift_cooldowns, profile, table_items, token_items
+from .conftest import PASSWORD, call_at, lift_cooldowns, profile, racing, table_items, token_items
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
@@ -458,24 +458,10 @@ def test_at_most_a_hundred_failures_then_locked_for_good(api, sent, ada_with_pho
 
 def test_a_code_spent_by_a_concurrent_request_is_refused(api, sent, ada_with_phone):
     """Two confirmations of one code at once: exactly one succeeds."""
-    from authcore.store.table import client
-
     _, user_id = ada_with_phone
     code = send_code(api, sent, ada_with_phone[0])
-    concurrent = []
-
-    def other_request_first(params, **_):
-        spends = any("Delete" in item for item in params.get("TransactItems", []))
-        if spends and not concurrent:
-            concurrent.append(None)
-            concurrent[0] = confirm_phone(api, user_id, code)
-
-    event = "before-parameter-build.dynamodb.TransactWriteItems"
-    client().meta.events.register(event, other_request_first)
-    try:
+    with racing(lambda: confirm_phone(api, user_id, code), "Delete") as concurrent:
         answer = confirm_phone(api, user_id, code)
-    finally:
-        client().meta.events.unregister(event, other_request_first)
     assert concurrent[0].status == 200
     assert_invalid_token(answer)
     assert profile(user_id)["phoneVerification"] is True and token_items(user_id) == []
