@@ -18,6 +18,15 @@ EMAILS = {
     "email-sign-in-code": {"project", "name", "code", "minutes", "phrase"},
     "email-mfa-code": {"project", "name", "code", "minutes"},
 }
+# Security notifications (tested in test_notification_templates.py); listed here so every language keeps the same files.
+NOTIFICATIONS = [
+    "email-mfa-enabled",
+    "email-mfa-disabled",
+    "email-authenticator-added",
+    "email-authenticator-removed",
+    "email-recovery-code-used",
+    "email-recovery-codes-regenerated",
+]
 SMS = {
     "sms-verification-code": {"project", "code", "minutes"},
     "sms-sign-in-code": {"project", "code", "minutes"},
@@ -117,7 +126,8 @@ def test_languages_found_on_disk():
 
 
 def test_every_language_has_the_same_template_files_as_en():
-    expected = {f"{name}.txt" for name in EMAILS} | {f"{name}.html" for name in EMAILS} | {f"{n}.txt" for n in SMS}
+    emails = [*EMAILS, *NOTIFICATIONS]
+    expected = {f"{name}.txt" for name in emails} | {f"{name}.html" for name in emails} | {f"{n}.txt" for n in SMS}
     for lang in LANGUAGES:
         assert {path.name for path in (TEMPLATES / lang).iterdir()} == expected, lang
 
