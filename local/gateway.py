@@ -240,11 +240,19 @@ class HttpResponse:
     body: bytes
 
 
-def to_http(result: Any) -> HttpResponse:
+def accepts_binary(headers: Pairs, binary_media_types: Sequence[str]) -> bool:
+    """API Gateway's rule: a base64 answer goes out as bytes only when the request's first Accept
+    type matches a binary media type (otherwise the client gets the base64 text)."""
+    accept = next((value for name, value in _pairs(headers) if name.lower() == "accept"), "")
+    first = accept.split(",")[0].split(";")[0].strip().lower()
+    return any(fnmatchcase(first, pattern.lower()) for pattern in binary_media_types)
+
+
+def to_http(result: Any, binary: bool = True) -> HttpResponse:
     """Turn a proxy-integration result into the HTTP response; ValueError if malformed.
 
     When a header is in both `headers` and `multiValueHeaders`, only the latter's values
-    are sent (API Gateway's documented merge).
+    are sent (API Gateway's documented merge). A base64 body is decoded when `binary`.
     """
     if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
         raise ValueError(f"malformed Lambda proxy response: {result!r:.200}")
@@ -257,7 +265,7 @@ def to_http(result: Any) -> HttpResponse:
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", "application/json"))
     body = result.get("body") or ""
-    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    data = base64.b64decode(body) if result.get("isBase64Encoded") and binary else body.encode()
     return HttpResponse(result["statusCode"], headers, data)
 
 
@@ -343,7 +351,8 @@ class Gateway:
         try:
             handler = load_handler(match.function)
             with _invocation_lock:
-                return to_http(handler(event, LambdaContext(match.function)))
+                result = handler(event, LambdaContext(match.function))
+            return to_http(result, accepts_binary(headers, self.api.binary_media_types))
         except Exception:  # what Lambda would log; the client gets the gateway's 5XX
             print(f"{match.function.name}: invocation failed", file=sys.stderr)
             traceback.print_exc()

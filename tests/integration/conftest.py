@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -78,8 +79,17 @@ class Api:
         headers: dict[str, str] | None = None,
         path: dict[str, str] | None = None,
         ip: str | None = None,
+        route: str | None = None,
+        query: dict[str, str] | None = None,
     ) -> Answer:
+        """`route` calls the function for another of its paths (an alias); `query` replaces the query string."""
         event = copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text()))
+        if route:
+            event["resource"] = event["path"] = event["requestContext"]["resourcePath"] = route
+            event["requestContext"]["path"] = "/v1" + route
+        if query is not None:
+            event["queryStringParameters"] = query or None
+            event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} or None
         extra = dict(headers or {})
         if session:
             extra["X-Appwrite-Session"] = session
@@ -87,7 +97,10 @@ class Api:
             event["headers"][key] = value
             event["multiValueHeaders"][key] = [value]
         if body is not None:
-            event["body"] = body if isinstance(body, str) else json.dumps(body)
+            # Binary media type */*: API Gateway hands every body over base64-encoded.
+            text = body if isinstance(body, str) else json.dumps(body)
+            event["body"] = base64.b64encode(text.encode("utf-8", "surrogateescape")).decode()
+            event["isBase64Encoded"] = True
         if path:
             event["pathParameters"] = path
             event["path"] = re.sub(r"\{(\w+)\+?\}", lambda m: path[m.group(1)], event["resource"])
@@ -103,6 +116,8 @@ class Api:
         for key, values in (result.get("multiValueHeaders") or {}).items():
             headers_out.setdefault(key.lower(), []).extend(values)
         text = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            return Answer(result["statusCode"], headers_out, base64.b64decode(text))
         return Answer(result["statusCode"], headers_out, json.loads(text) if text else None)
 
     # Shortcuts for the common setup steps.
@@ -155,16 +170,18 @@ def user_id_of():
 
 @pytest.fixture(autouse=True)
 def fresh_delivery_clients():
-    """SES, SNS and the code key are cached per container: drop them around every test, so they are
+    """SES, SNS, KMS and the code key are cached per container: drop them around every test, so they are
     created inside the current emulation (as table._client is in aws_emulation)."""
     from authcore.delivery import aws
-    from authcore.security import codes
+    from authcore.security import codes, kms
 
     aws._clients.clear()
     codes._key = None
+    kms._client = None
     yield
     aws._clients.clear()
     codes._key = None
+    kms._client = None
 
 
 class Sent:
@@ -253,25 +270,7 @@ def clock(monkeypatch):
 
 def call_at(api: Api, name: str, route: str, body: Any = None, *, session: str | None = None) -> Answer:
     """Call function `name` as API Gateway would for `route` (one of its other paths, e.g. an alias)."""
-    event = json.loads((EVENTS / f"{name}.json").read_text())
-    event["resource"] = event["path"] = event["requestContext"]["resourcePath"] = route
-    event["requestContext"]["path"] = "/v1" + route
-    if session:
-        event["headers"]["X-Appwrite-Session"] = session
-        event["multiValueHeaders"]["X-Appwrite-Session"] = [session]
-    if body is not None:
-        event["body"] = json.dumps(body)
-    api.calls.clear()
-    function = FUNCTIONS[name]
-    result = load_handler(function)(event, LambdaContext(function))
-    api.actions_by_function.setdefault(name, set()).update(api.calls.actions)
-    text = result.get("body") or ""
-    headers: dict[str, list[str]] = {}
-    for key, value in (result.get("headers") or {}).items():
-        headers.setdefault(key.lower(), []).append(value)
-    for key, values in (result.get("multiValueHeaders") or {}).items():
-        headers.setdefault(key.lower(), []).extend(values)
-    return Answer(result["statusCode"], headers, json.loads(text) if text else None)
+    return api(name, body, session=session, route=route)
 
 
 def rate_counts() -> dict[tuple[str, str], int]:

@@ -126,13 +126,13 @@ class FakeTokens:
         self.reads = 0
         self.before_read = None
 
-    def issue(self, token: dict[str, Any], charges: list, now: int, new_user: dict | None = None) -> None:
+    def issue(self, token: dict[str, Any], charges: list, now: int, new_user: dict | None = None, key=None) -> None:
         self.issued.append((dict(token), list(charges), now, new_user))
         if self.issue_errors:
             raise self.issue_errors.pop(0)
         self.tokens[(token["userId"], token["hash"])] = dict(token)
 
-    def withdraw(self, token: dict[str, Any], charges: list, now: int, new_user: dict | None = None) -> None:
+    def withdraw(self, token: dict[str, Any], charges: list, now: int, new_user: dict | None = None, key=None) -> None:
         self.withdrawn.append((dict(token), list(charges), now, new_user))
         self.tokens.pop((token["userId"], token["hash"]), None)
 

@@ -18,6 +18,7 @@ class Settings:
     sms_enabled: bool
     sms_sender_id: str  # "" for the carrier's default
     code_key_secret: str  # Secrets Manager id of the HMAC key for codes
+    kms_key_id: str  # the key that seals TOTP secrets and the display copy of recovery codes
 
 
 @cache
@@ -34,4 +35,5 @@ def settings() -> Settings:
         sms_enabled=env.get("SMS_ENABLED", "false").lower() == "true",
         sms_sender_id=env.get("SMS_SENDER_ID", "").strip(),
         code_key_secret=env.get("CODE_KEY_SECRET", ""),
+        kms_key_id=env.get("KMS_KEY_ID", ""),
     )

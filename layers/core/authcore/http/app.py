@@ -40,7 +40,7 @@ def error_response(error: ApiError) -> Response:
 def _validation_message(errors: list[dict[str, Any]]) -> str:
     """Appwrite's wording: ``Param "email" is not optional.`` or ``Invalid `email` param: <why>``."""
     first = errors[0] if errors else {}
-    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     kind = first.get("type", "")
     if kind == "unsupported_content_type":
         return "Invalid request body: send it as application/json."
@@ -63,6 +63,11 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
     def _invalid(error: RequestValidationError | RequestUnsupportedContentType) -> Response:
         return error_response(ApiError("general_argument_invalid", _validation_message(list(error.errors()))))
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_text(_: UnicodeDecodeError) -> Response:
+        # Every body reaches us base64-encoded (binary media type */*); one that is not UTF-8 is no JSON.
+        return error_response(ApiError("general_argument_invalid", "Invalid request body: it must be a JSON object."))
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -41,6 +41,11 @@ def gated_session_with_all(caller: Annotated[Caller, Depends(read_caller)]) -> P
     return _gate(authenticate(caller.credential, with_all_sessions=True))
 
 
+def ungated_session(caller: Annotated[Caller, Depends(read_caller)]) -> Principal:
+    """Any live session, gate or not: a half-signed-in user may list factors and create challenges."""
+    return authenticate(caller.credential)
+
+
 def session_with_all(caller: Annotated[Caller, Depends(read_caller)]) -> Principal:
     """Any live session, gate or not: a half-signed-in user may still sign out."""
     return authenticate(caller.credential, with_all_sessions=True)
@@ -50,3 +55,4 @@ CallerInfo = Annotated[Caller, Depends(read_caller)]
 GatedSession = Annotated[Principal, Depends(gated_session)]
 GatedSessionWithAll = Annotated[Principal, Depends(gated_session_with_all)]
 SessionWithAll = Annotated[Principal, Depends(session_with_all)]
+UngatedSession = Annotated[Principal, Depends(ungated_session)]

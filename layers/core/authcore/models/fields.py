@@ -55,6 +55,18 @@ def _app_url(value: str) -> str:
     return value
 
 
+# MFA factors as the API names them; SDKs send "recoverycode", newer servers "recoveryCode" (API.md §4.5).
+FACTORS = {"email": "email", "phone": "phone", "totp": "totp", "recoverycode": "recoveryCode"}
+
+
+def _factor(value: str) -> str:
+    """A factor name, case-insensitively, stored in its normal spelling."""
+    factor = FACTORS.get(value.lower())
+    if factor is None:
+        raise ValueError("Value must be one of (email, phone, totp, recoverycode)")
+    return factor
+
+
 Email = Annotated[str, AfterValidator(_email)]
 AppUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_app_url)]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -63,3 +75,4 @@ NewPassword = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 Password = Annotated[str, StringConstraints(max_length=256)]
 Name = Annotated[str, StringConstraints(max_length=128)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+Factor = Annotated[str, StringConstraints(max_length=32), AfterValidator(_factor)]

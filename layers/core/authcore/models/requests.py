@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from authcore.models.fields import AppUrl, Email, Id, Name, NewPassword, Password, Phone, Secret
+from authcore.models.fields import AppUrl, Email, Factor, Id, Name, NewPassword, Password, Phone, Secret
 
 PREFS_MAX_CHARS = 65_535
 
@@ -70,6 +70,23 @@ class PhoneToken(Body):
 class TokenSession(Body):
     userId: Id
     secret: Secret
+
+
+class UpdateMfa(Body):
+    mfa: bool
+
+
+class VerifyAuthenticator(Body):
+    otp: Secret
+
+
+class CreateMfaChallenge(Body):
+    factor: Factor
+
+
+class UpdateMfaChallenge(Body):
+    challengeId: Id
+    otp: Secret
 
 
 class UpdatePrefs(Body):

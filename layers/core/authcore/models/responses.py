@@ -88,6 +88,31 @@ class Token(Model):
     phrase: str
 
 
+class MfaChallenge(Model):
+    id: str = Field(alias="$id")
+    createdAt: str = Field(alias="$createdAt")
+    userId: str
+    expire: str
+
+
+class MfaFactors(Model):
+    totp: bool
+    email: bool
+    phone: bool
+    recoveryCode: bool
+
+
+class MfaRecoveryCodes(Model):
+    recoveryCodes: list[str]
+
+
+class MfaType(Model):
+    """A new authenticator: the only answer that ever carries its secret."""
+
+    secret: str
+    uri: str
+
+
 class Preferences(Model):
     """A free JSON object."""
 

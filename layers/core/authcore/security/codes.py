@@ -68,3 +68,18 @@ def new_code_and_hash(user_id: str) -> tuple[str, str]:
     """A fresh code for the user, and what the table keeps of it."""
     code = new_code()
     return code, keyed_hash(user_id, code)
+
+
+RECOVERY_CODES = 10
+RECOVERY_CODE = re.compile(r"^[0-9a-f]{16}$")
+
+
+def new_recovery_codes() -> list[str]:
+    """Ten codes of 16 lowercase hex characters (64 random bits each)."""
+    return [secrets.token_hex(8) for _ in range(RECOVERY_CODES)]
+
+
+def normalised_recovery_code(value: str) -> str | None:
+    """The code as we issue it (lowercase, without spaces or dashes people type), or None if it cannot be one."""
+    code = value.strip().lower().replace("-", "").replace(" ", "")
+    return code if RECOVERY_CODE.fullmatch(code) else None

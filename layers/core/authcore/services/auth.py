@@ -18,32 +18,57 @@ class Principal:
     user: dict[str, Any] = field(repr=False)
     session: dict[str, Any] = field(repr=False)
     sessions: list[dict[str, Any]] = field(default_factory=list, repr=False)  # filled only when asked for
+    items: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)  # other items asked for, by sort key
 
 
-def find_session(credential: tuple[str, str], with_all_sessions: bool = False) -> Principal | None:
-    """The live session the credential names, or None (unknown, expired or ended)."""
-    user_id, secret = credential
-    secret_digest = digest(secret)
+def _load(
+    user_id: str, secret_digest: str, with_all_sessions: bool = False, also: tuple[str, ...] = ()
+) -> Principal | None:
     now = now_ms()
+    items: dict[str, dict[str, Any]] = {}
     if with_all_sessions:
         user, all_sessions = users_store.get_user_with_sessions(user_id)
         live = [s for s in all_sessions if s["expire"] > now]
         session = next((s for s in live if s["digest"] == secret_digest), None)
     else:
-        user, session = users_store.get_user_and_session(user_id, secret_digest)
+        if also:
+            user, session, items = users_store.get_user_session_and(user_id, secret_digest, *also)
+        else:
+            user, session = users_store.get_user_and_session(user_id, secret_digest)
         live = []
         if session and session["expire"] <= now:
             session = None
     if user is None or session is None:
         return None
-    return Principal(user=user, session=session, sessions=live)
+    return Principal(user=user, session=session, sessions=live, items=items)
 
 
-def authenticate(credential: tuple[str, str] | None, with_all_sessions: bool = False) -> Principal:
-    """The caller's principal; 401 without a live session, 401 user_blocked for a blocked account."""
-    principal = find_session(credential, with_all_sessions) if credential else None
+def find_session(
+    credential: tuple[str, str], with_all_sessions: bool = False, also: tuple[str, ...] = ()
+) -> Principal | None:
+    """The live session the credential names, or None (unknown, expired or ended).
+
+    `also` names more items of the user's partition (by sort key) to read in the same round trip.
+    """
+    user_id, secret = credential
+    return _load(user_id, digest(secret), with_all_sessions, also)
+
+
+def _checked(principal: Principal | None) -> Principal:
     if principal is None:
         raise ApiError("general_unauthorized_scope")
     if not principal.user.get("status", True):
         raise ApiError("user_blocked")
     return principal
+
+
+def authenticate(
+    credential: tuple[str, str] | None, with_all_sessions: bool = False, also: tuple[str, ...] = ()
+) -> Principal:
+    """The caller's principal; 401 without a live session, 401 user_blocked for a blocked account."""
+    return _checked(find_session(credential, with_all_sessions, also) if credential else None)
+
+
+def reload(principal: Principal, also: tuple[str, ...] = ()) -> Principal:
+    """The same session read again (after a concurrent write changed it), with the same checks."""
+    return _checked(_load(principal.user["userId"], principal.session["digest"], also=also))

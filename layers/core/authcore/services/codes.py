@@ -40,11 +40,15 @@ EMAIL_VERIFICATION = "emailVerification"
 PHONE_VERIFICATION = "phoneVerification"
 EMAIL_SIGN_IN = "emailOtp"
 PHONE_SIGN_IN = "phoneOtp"
+EMAIL_CHALLENGE = "emailChallenge"
+PHONE_CHALLENGE = "phoneChallenge"
 ADDRESS_FIELD = {
     EMAIL_VERIFICATION: "email",
     EMAIL_SIGN_IN: "email",
+    EMAIL_CHALLENGE: "email",
     PHONE_VERIFICATION: "phone",
     PHONE_SIGN_IN: "phone",
+    PHONE_CHALLENGE: "phone",
 }
 
 
@@ -71,6 +75,15 @@ def send_cooldown(channel: str, address: str) -> Charge:
 # --- the failure counter -------------------------------------------------------------------------
 
 
+class WrongCodeError(Exception):
+    """A well-formed code that proves nothing: a guess, which the caller must count."""
+
+
+def failure_count(user: dict[str, Any]) -> int:
+    """Consecutive wrong codes of the user, as read."""
+    return user.get(users_store.FAILURES, 0)
+
+
 def lock_seconds(failures: int) -> int:
     """How long code checks stay locked after the `failures`-th consecutive wrong code."""
     if failures < FREE_FAILURES:
@@ -80,7 +93,7 @@ def lock_seconds(failures: int) -> int:
 
 def ensure_unlocked(user: dict[str, Any]) -> None:
     """429 while the user's code checks are locked by consecutive wrong codes."""
-    failures = user.get(users_store.FAILURES, 0)
+    failures = failure_count(user)
     now = now_ms()
     if failures >= MAX_FAILURES:
         raise rate_limited(MAX_FAILURES, now // 1000 + LONGEST_LOCK_SECONDS)
@@ -92,7 +105,7 @@ def ensure_unlocked(user: dict[str, Any]) -> None:
 def wrong_code(user: dict[str, Any]) -> ApiError:
     """Count a wrong code against the user (exactly once, under any concurrency) and return the 401."""
     for _ in range(WRITE_ATTEMPTS):
-        fresh = users_store.record_code_failure(user["userId"], user.get(users_store.FAILURES, 0), now_ms())
+        fresh = users_store.record_code_failure(user["userId"], failure_count(user), now_ms())
         if fresh is None or not fresh.get("userId"):  # counted (or the user is gone)
             return ApiError("user_invalid_token")
         user = fresh
@@ -114,13 +127,16 @@ def issue_and_send(
     send: Callable[[str, dict[str, Any]], None],
     new_user: dict[str, Any] | None = None,
     phrase: str = "",
+    fields: dict[str, Any] | None = None,
+    key_of: Callable[[dict[str, Any]], dict[str, str]] = tokens_store.key_of,
 ) -> dict[str, Any]:
     """Store a token (spending `charges` and the address's send cooldown, creating `new_user` with
     it), then send its secret to `address`.
 
     `make_secret` returns (secret, stored hash); `send(secret, token)` delivers it and raises
     DeliveryError on failure, in which case everything is undone and the client gets a 503.
-    Raises ConflictError when `new_user` collides with an existing user.
+    `fields` are stored on the token too; `key_of(token)` is where it is stored (an MFA challenge
+    goes by its id, a code by its hash). Raises ConflictError when `new_user` collides with an existing user.
     """
     channel = "email" if ADDRESS_FIELD[kind] == "email" else "sms"
     charges = [*charges, send_cooldown(channel, address)]
@@ -137,9 +153,10 @@ def issue_and_send(
             "expire": now + lifetime_ms,
             "ttl": (now + lifetime_ms) // 1000 + HOUR,
             "phrase": phrase,
+            **(fields or {}),
         }
         try:
-            tokens_store.issue(token, charges, now // 1000, new_user)
+            tokens_store.issue(token, charges, now // 1000, new_user, key_of(token))
             break
         except LimitError as limited:
             raise rate_limited(limited.charge.limit, limited.reset or limited.charge.reset(now // 1000)) from None
@@ -154,7 +171,7 @@ def issue_and_send(
     except DeliveryError as error:
         logger.warning("message not sent; withdrawing its token", extra={"kind": kind, "reason": str(error)})
         try:
-            tokens_store.withdraw(token, charges, now // 1000, new_user)
+            tokens_store.withdraw(token, charges, now // 1000, new_user, key_of(token))
         except Exception:
             # The code never left us, so the token is useless to anyone; TTL removes it.
             logger.exception("token not withdrawn after a failed send", extra={"kind": kind})
@@ -180,7 +197,7 @@ def token_use(user: dict[str, Any], token: dict[str, Any], first_proof: bool = F
         now=now_ms(),
         address_field=ADDRESS_FIELD[token["kind"]],
         address=token["address"],
-        failures=user.get(users_store.FAILURES, 0),
+        failures=failure_count(user),
         first_proof=first_proof,
     )
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.config import Config
 
 from authcore.config import settings
@@ -61,9 +61,11 @@ def unmarshal(item: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; everything we store is an integer."""
+    """DynamoDB numbers come back as Decimal (everything we store is an integer), binaries as Binary."""
     if isinstance(value, Decimal):
         return int(value)
+    if isinstance(value, Binary):
+        return value.value
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -76,16 +76,27 @@ def token_key(user_id: str, token_hash: str) -> dict[str, str]:
     return {"pk": f"USER#{user_id}", "sk": f"{TOKEN_PREFIX}{token_hash}"}
 
 
-def issue(token: dict[str, Any], charges: list[Charge], now: int, new_user: dict[str, Any] | None = None) -> None:
+def key_of(token: dict[str, Any]) -> dict[str, str]:
+    return token_key(token["userId"], token["hash"])
+
+
+def issue(
+    token: dict[str, Any],
+    charges: list[Charge],
+    now: int,
+    new_user: dict[str, Any] | None = None,
+    key: dict[str, str] | None = None,
+) -> None:
     """Spend the charges, store the token and (for a first sign-in) create the user: all or nothing.
 
-    Raises LimitError, ConflictError("token") when a live token has the same hash, or
+    `key` is where the token goes (default: its user's `TOKEN#<hash>`; MFA challenges go by id).
+    Raises LimitError, ConflictError("token") when a live token has the same key, or
     ConflictError("user" | "email" | "phone") when `new_user` collides with an existing one.
     """
     token_put = {
         "Put": {
             "TableName": table_name(),
-            "Item": marshal({**token_key(token["userId"], token["hash"]), **token}),
+            "Item": marshal({**(key or key_of(token)), **token}),
             # An expired token that TTL has not removed yet may be overwritten.
             "ConditionExpression": "attribute_not_exists(pk) OR #expire <= :now",
             "ExpressionAttributeNames": {"#expire": "expire"},
@@ -110,11 +121,15 @@ def issue(token: dict[str, Any], charges: list[Charge], now: int, new_user: dict
         raise ConflictError(taken) from error
 
 
-def withdraw(token: dict[str, Any], charges: list[Charge], now: int, new_user: dict[str, Any] | None = None) -> None:
+def withdraw(
+    token: dict[str, Any],
+    charges: list[Charge],
+    now: int,
+    new_user: dict[str, Any] | None = None,
+    key: dict[str, str] | None = None,
+) -> None:
     """Undo `issue` after the message could not be sent: the token, the charges and a user created with it."""
-    items: list[dict[str, Any]] = [
-        {"Delete": {"TableName": table_name(), "Key": marshal(token_key(token["userId"], token["hash"]))}}
-    ]
+    items: list[dict[str, Any]] = [{"Delete": {"TableName": table_name(), "Key": marshal(key or key_of(token))}}]
     items += [refund_item(c, now) for c in charges]
     if new_user:
         items += users.removal_items(new_user)

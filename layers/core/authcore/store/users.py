@@ -122,6 +122,13 @@ def get_user_and_session(user_id: str, secret_digest: str) -> tuple[dict | None,
     return found.get(PROFILE), found.get(sort_key)
 
 
+def get_user_session_and(user_id: str, secret_digest: str, *sort_keys: str) -> tuple[dict | None, dict | None, dict]:
+    """Profile, one session and other items of the user (by sort key) in a single round trip."""
+    session_sk = session_key(user_id, secret_digest)["sk"]
+    found = get_profile_and(user_id, session_sk, *sort_keys)
+    return found.get(PROFILE), found.get(session_sk), {sk: found[sk] for sk in sort_keys if sk in found}
+
+
 def get_user_with_sessions(user_id: str) -> tuple[dict | None, list[dict]]:
     """Profile and every session in one Query: PROFILE sorts right before SESSION#."""
     response = client().query(
@@ -245,13 +252,18 @@ def reset_code_failures(update: ProfileUpdate, failures: int) -> ProfileUpdate:
     return _failures_as_read(update, failures).remove(FAILURES).remove(FAILED_AT)
 
 
+def code_failure(failures: int, now: int) -> ProfileUpdate:
+    """One more wrong code, if the count is still `failures` as read."""
+    return _failures_as_read(ProfileUpdate(), failures).set(FAILURES, failures + 1).set(FAILED_AT, now)
+
+
 def record_code_failure(user_id: str, failures: int, now: int) -> dict[str, Any] | None:
     """Count one wrong code, if the count is still `failures` as read.
 
     Returns None when counted, else the profile as it is now, so the caller can decide again
     (another failure was counted meanwhile and may have locked the user).
     """
-    update = _failures_as_read(ProfileUpdate(), failures).set(FAILURES, failures + 1).set(FAILED_AT, now)
+    update = code_failure(failures, now)
     try:
         client().update_item(**update.as_update(user_key(user_id)), ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ClientError as error:

@@ -1,0 +1,16 @@
+"""POST /account/mfa/recovery-codes: ten single-use recovery codes, once."""
+
+from authcore.http.app import create_app, created, doc, entrypoint
+from authcore.http.depends import GatedSession
+from authcore.models.responses import MfaRecoveryCodes
+from authcore.services import mfa
+
+app = create_app()
+
+
+@app.post("/account/mfa/recovery-codes", responses=doc(201, MfaRecoveryCodes, 401, 409))
+def create_mfa_recovery_codes(principal: GatedSession):
+    return created(mfa.create_recovery_codes(principal))
+
+
+lambda_handler = entrypoint(app)

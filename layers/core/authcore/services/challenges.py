@@ -1,0 +1,187 @@
+"""MFA challenges: proving one more factor for the current session (API.md §4.5, §4.6)."""
+
+from __future__ import annotations
+
+import hmac
+from functools import partial
+from typing import Any
+
+from authcore.clock import iso, now_ms
+from authcore.config import settings
+from authcore.delivery import email, sms
+from authcore.delivery.messages import render_email, render_sms
+from authcore.errors import ApiError
+from authcore.ids import unique_id
+from authcore.models.caller import Caller
+from authcore.models.requests import CreateMfaChallenge, UpdateMfaChallenge
+from authcore.models.responses import MfaChallenge, Session
+from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, normalised_recovery_code
+from authcore.services import codes, limits, notices
+from authcore.services.auth import Principal, authenticate, reload
+from authcore.services.mfa import (
+    WRITE_ATTEMPTS,
+    totp_proof,
+    unused_recovery_hashes,
+    verified_authenticator,
+    with_factor,
+)
+from authcore.services.sessions import session_model
+from authcore.store import challenges as challenges_store
+from authcore.store import mfa as mfa_store
+from authcore.store.errors import LimitError, SpentError, StaleError
+from authcore.store.mfa import RECOVERY_CODES, FactorProof
+
+MAX_WRONG_CODES = 5  # per challenge; the per-user failure count spans challenges
+LIFETIME_MS = codes.CODE_LIFETIME_MS
+# Factors whose challenge sends a code, and how.
+SENT = {"email": codes.EMAIL_CHALLENGE, "phone": codes.PHONE_CHALLENGE}
+KIND = {"totp": "totpChallenge", "recoveryCode": "recoveryCodeChallenge"}
+
+
+def challenge_model(challenge: dict[str, Any]) -> MfaChallenge:
+    return MfaChallenge(
+        id=challenge["tokenId"],
+        createdAt=iso(challenge["createdAt"]),
+        userId=challenge["userId"],
+        expire=iso(challenge["expire"]),
+    )
+
+
+def _check_available(principal: Principal, factor: str) -> None:
+    """§4.6: the factor must be set up, and must not be the one that started this session."""
+    user = principal.user
+    if factor in SENT:
+        if not user.get(factor):
+            raise ApiError(f"user_{factor}_not_found")
+        if not user.get(f"{factor}Verification"):
+            raise ApiError(f"user_{factor}_not_verified")
+    elif factor == "totp" and not verified_authenticator(user):
+        raise ApiError("user_authenticator_not_found")
+    elif factor == "recoveryCode" and not unused_recovery_hashes(user):
+        raise ApiError("user_recovery_codes_not_found")
+    first = (principal.session.get("factors") or [""])[0]
+    if factor == first:
+        raise ApiError(
+            "general_argument_invalid",
+            f"Invalid `factor` param: {factor} started this session, so it cannot be its second factor.",
+        )
+
+
+def _send_code(factor: str, user: dict[str, Any], locale: str, code: str, challenge: dict[str, Any]) -> None:
+    variables = {"project": settings().project_name, "name": user.get("name", ""), "code": code, "minutes": "10"}
+    if factor == "email":
+        email.send(user["email"], render_email("email-mfa-code", locale, variables))
+    else:
+        sms.send(user["phone"], render_sms("sms-mfa-code", locale, variables))
+
+
+def create_challenge(principal: Principal, body: CreateMfaChallenge, caller: Caller) -> MfaChallenge:
+    """A challenge for `factor`, valid 10 minutes; email and phone get a fresh six-digit code."""
+    factor, user = body.factor, principal.user
+    user_id = user["userId"]
+    _check_available(principal, factor)
+    if factor == "email" and not email.enabled():
+        raise ApiError("general_smtp_disabled")
+    if factor == "phone" and not sms.enabled():
+        raise ApiError("general_phone_disabled")
+    charges = [limits.hourly("mfa-challenge", user_id)]
+    fields = {"factor": factor, challenges_store.ATTEMPTS: 0}
+    if factor in SENT:
+        challenge = codes.issue_and_send(
+            user_id=user_id,
+            kind=SENT[factor],
+            address=user[factor],
+            lifetime_ms=LIFETIME_MS,
+            charges=charges,
+            make_secret=partial(new_code_and_hash, user_id),
+            send=partial(_send_code, factor, user, caller.locale),
+            fields=fields,
+            key_of=challenges_store.key_of,
+        )
+        return challenge_model(challenge)
+    now = now_ms()
+    challenge = {
+        "tokenId": unique_id(),
+        "userId": user_id,
+        "kind": KIND[factor],
+        "createdAt": now,
+        "expire": now + LIFETIME_MS,
+        "ttl": (now + LIFETIME_MS) // 1000 + limits.HOUR,
+        **fields,
+    }
+    try:
+        challenges_store.create(challenge, charges, now // 1000)
+    except LimitError as limited:
+        raise limits.rate_limited(limited.charge.limit, limited.reset or limited.charge.reset(now // 1000)) from None
+    return challenge_model(challenge)
+
+
+def _proof(user: dict[str, Any], challenge: dict[str, Any], otp: str) -> FactorProof:
+    """What `otp` proves for the challenge's factor. A wrong code raises WrongCodeError (to be counted);
+    anything that cannot be a guess raises the 401 without counting."""
+    factor, user_id = challenge["factor"], user["userId"]
+    if factor in SENT:
+        # The code went to an address: it proves that address while it is still the user's, verified.
+        if user.get(factor) != challenge["address"] or not user.get(f"{factor}Verification") or not is_code(otp):
+            raise ApiError("user_invalid_token")
+        if not hmac.compare_digest(keyed_hash(user_id, otp), challenge["hash"]):
+            raise codes.WrongCodeError()
+        return FactorProof(codes.failure_count(user))
+    if factor == "totp":
+        authenticator = verified_authenticator(user)
+        if authenticator is None:
+            raise ApiError("user_invalid_token")
+        return totp_proof(user, authenticator, otp)
+    code = normalised_recovery_code(otp)
+    if code is None:
+        raise ApiError("user_invalid_token")
+    code_hash = keyed_hash(user_id, code)
+    used = user.get(RECOVERY_CODES, {}).get(code_hash)
+    if used is None:
+        raise codes.WrongCodeError()
+    if used:
+        raise ApiError("user_invalid_token")  # spent already (a replay, or a race just lost): no guess
+    return FactorProof(codes.failure_count(user), recovery_code_hash=code_hash)
+
+
+def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
+    """Spend the challenge with its code: the session gains the factor and mfaUpdatedAt, at once.
+
+    Unknown, foreign, expired, burnt and used challenges all get the same 401. A wrong code counts
+    on the challenge (the 5th burns it) and on the user's failure count, in one write.
+    """
+    challenge_sk = challenges_store.sort_key(body.challengeId)
+    principal = authenticate(caller.credential, also=(challenge_sk,))
+    for _ in range(WRITE_ATTEMPTS):
+        user, session, challenge = principal.user, principal.session, principal.items.get(challenge_sk)
+        codes.ensure_unlocked(user)
+        now = now_ms()
+        if challenge is None or challenge.get("factor") is None or challenge["expire"] <= now:
+            raise ApiError("user_invalid_token")
+        factor = challenge["factor"]
+        try:
+            proof = _proof(user, challenge, body.otp)
+            factors = with_factor(session, factor)
+            session_factors = mfa_store.factors_update(session, factors, now, challenged=True)
+            challenges_store.complete(challenge, proof, session_factors, now)
+        except codes.WrongCodeError:
+            burn = challenge[challenges_store.ATTEMPTS] + 1 >= MAX_WRONG_CODES
+            try:
+                challenges_store.record_wrong_code(challenge, codes.failure_count(user), burn, now)
+            except StaleError:
+                principal = reload(principal, also=(challenge_sk,))
+                continue  # counted meanwhile by a concurrent request: decide again on what is stored now
+            raise ApiError("user_invalid_token") from None
+        except SpentError:
+            raise ApiError("user_invalid_token") from None
+        except StaleError:
+            principal = reload(principal, also=(challenge_sk,))
+            continue
+        break
+    else:
+        raise ApiError("general_server_error")
+    if factor == "recoveryCode":
+        remaining = len(unused_recovery_hashes(user)) - 1
+        notices.notify(user, notices.RECOVERY_CODE_USED, caller.locale, remaining=str(remaining))
+    completed = {**session, "factors": factors, "mfaUpdatedAt": now, "updatedAt": now}
+    return session_model(completed, current=True)

@@ -1,0 +1,115 @@
+"""The MFA state on the profile (flag, authenticator, recovery codes) and on sessions (factors).
+
+Profile attributes: `mfa`; `authenticator` {secret (KMS ciphertext), verified, createdAt};
+`totpStep`, the last TOTP time step accepted; `recoveryCodes` {keyed hash: used}, their sealed
+display copy `recoveryCodesSealed` and `recoveryCodesRev`, which every new set increments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from authcore.store import users
+from authcore.store.errors import ConflictError, StaleError
+from authcore.store.table import client, is_conditional_failure, session_key, user_key
+from authcore.store.update import ProfileUpdate
+
+AUTHENTICATOR = "authenticator"
+TOTP_STEP = "totpStep"
+RECOVERY_CODES = "recoveryCodes"
+RECOVERY_SEALED = "recoveryCodesSealed"
+RECOVERY_REV = "recoveryCodesRev"
+
+
+@dataclass(frozen=True)
+class FactorProof:
+    """What proving a factor writes to the profile, each part only if the profile is as read:
+    the failure count goes back to zero, a TOTP step is used up, a recovery code is spent."""
+
+    failures: int
+    totp_step: int | None = None
+    recovery_code_hash: str | None = field(default=None, repr=False)
+
+    def apply_to(self, update: ProfileUpdate) -> ProfileUpdate:
+        if self.totp_step is not None:
+            step = update.name(TOTP_STEP)
+            update.set(TOTP_STEP, self.totp_step)
+            update.condition(f"attribute_not_exists({step}) OR {step} < {update.value(self.totp_step)}")
+        if self.recovery_code_hash is not None:
+            code = update.name(RECOVERY_CODES, self.recovery_code_hash)
+            update.set((RECOVERY_CODES, self.recovery_code_hash), True)
+            update.condition(f"{code} = {update.value(False)}")
+        return users.reset_code_failures(update, self.failures)
+
+
+def factors_update(session: dict[str, Any], factors: list[str], now: int, challenged: bool) -> dict[str, Any]:
+    """The transaction Update giving a live session `factors` (and, after a challenge, mfaUpdatedAt),
+    if its factors are still as read."""
+    update = ProfileUpdate().set("factors", factors).set("updatedAt", now)
+    if challenged:
+        update.set("mfaUpdatedAt", now)
+    update.condition(f"{update.name('factors')} = {update.value(session.get('factors', []))}")
+    update.condition(f"{update.name('expire')} > {update.value(now)}")
+    return update.as_update(session_key(session["userId"], session["digest"]))
+
+
+def transact(items: list[dict[str, Any]]) -> None:
+    """One transaction; StaleError when a condition no longer holds (read again and decide again)."""
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if is_conditional_failure(error):
+            raise StaleError() from error
+        raise
+
+
+def set_mfa(user_id: str, enabled: bool, now: int, session_factors: dict[str, Any] | None = None) -> None:
+    """Turn MFA on or off; with `session_factors` (a factors_update) in the same write."""
+    profile = ProfileUpdate().set("mfa", enabled).set("updatedAt", now).as_update(user_key(user_id))
+    transact([{"Update": profile}, *([{"Update": session_factors}] if session_factors else [])])
+
+
+def put_authenticator(user_id: str, sealed_secret: bytes, now: int) -> None:
+    """A new, unverified authenticator, replacing an unverified one; ConflictError if one is verified."""
+    update = ProfileUpdate().set(AUTHENTICATOR, {"secret": sealed_secret, "verified": False, "createdAt": now})
+    unverified = f"{update.name(AUTHENTICATOR, 'verified')} = {update.value(False)}"
+    update.condition(f"attribute_not_exists({update.name(AUTHENTICATOR)}) OR {unverified}")
+    try:
+        client().update_item(**update.as_update(user_key(user_id)))
+    except ClientError as error:
+        if is_conditional_failure(error):
+            raise ConflictError(AUTHENTICATOR) from error
+        raise
+
+
+def verify_authenticator(
+    user_id: str, created_at: int, proof: FactorProof, now: int, session_factors: dict[str, Any]
+) -> None:
+    """Mark the authenticator created at `created_at` verified, with the proof and the session's new
+    factors, in one write. StaleError if anything changed since it was read."""
+    update = ProfileUpdate().set((AUTHENTICATOR, "verified"), True).set("updatedAt", now)
+    update.condition(f"{update.name(AUTHENTICATOR, 'createdAt')} = {update.value(created_at)}")
+    update.condition(f"{update.name(AUTHENTICATOR, 'verified')} = {update.value(False)}")
+    proof.apply_to(update)
+    transact([{"Update": update.as_update(user_key(user_id))}, {"Update": session_factors}])
+
+
+def remove_authenticator(user_id: str, created_at: int, now: int) -> None:
+    """Remove the authenticator created at `created_at`; StaleError if it is no longer there."""
+    update = ProfileUpdate().remove(AUTHENTICATOR).set("updatedAt", now)
+    update.condition(f"{update.name(AUTHENTICATOR, 'createdAt')} = {update.value(created_at)}")
+    transact([{"Update": update.as_update(user_key(user_id))}])
+
+
+def put_recovery_codes(user_id: str, hashes: list[str], sealed_codes: bytes, revision: int) -> None:
+    """A new set of recovery codes replacing the set of `revision`; StaleError if another set came first."""
+    update = ProfileUpdate()
+    update.set(RECOVERY_CODES, dict.fromkeys(hashes, False)).set(RECOVERY_SEALED, sealed_codes)
+    update.set(RECOVERY_REV, revision + 1)
+    rev = update.name(RECOVERY_REV)
+    same = f"{rev} = {update.value(revision)}"
+    update.condition(f"attribute_not_exists({rev}) OR {same}" if revision == 0 else same)
+    transact([{"Update": update.as_update(user_key(user_id))}])
