@@ -168,7 +168,10 @@ class Resolver:
             raise ValueError(f"parameter {name} has no Default: pass {name}=... as an override")
         if name in self.resources:
             return self.resources[name].ref
-        if name in (self.template.get("Resources") or {}):
+        resource = (self.template.get("Resources") or {}).get(name)
+        if resource is not None:
+            if resource.get("Type") == "AWS::KMS::Alias":  # its Ref is its name, known before it exists
+                return self.resolve(resource["Properties"]["AliasName"])
             return f"{self.stack_name}-{name}"
         raise ValueError(f"Ref to unknown name {name!r}")
 
