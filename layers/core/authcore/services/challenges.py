@@ -112,7 +112,7 @@ def create_challenge(principal: Principal, body: CreateMfaChallenge, caller: Cal
     try:
         challenges_store.create(challenge, charges, now // 1000)
     except LimitError as limited:
-        raise limits.rate_limited(limited.charge.limit, limited.reset or limited.charge.reset(now // 1000)) from None
+        raise limits.limit_reached(limited, now // 1000) from None
     return challenge_model(challenge)
 
 

@@ -13,6 +13,7 @@ from authcore.delivery.errors import DeliveryError
 from authcore.errors import ApiError
 from authcore.ids import unique_id
 from authcore.models.responses import Token
+from authcore.services import limits
 from authcore.services.limits import HOUR, rate_limited
 from authcore.store import tokens as tokens_store
 from authcore.store import users as users_store
@@ -159,7 +160,7 @@ def issue_and_send(
             tokens_store.issue(token, charges, now // 1000, new_user, key_of(token))
             break
         except LimitError as limited:
-            raise rate_limited(limited.charge.limit, limited.reset or limited.charge.reset(now // 1000)) from None
+            raise limits.limit_reached(limited, now // 1000) from None
         except ConflictError as conflict:
             if conflict.what != "token":
                 raise

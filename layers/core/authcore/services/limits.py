@@ -19,6 +19,11 @@ def rate_limited(limit: int, reset: int) -> ApiError:
     )
 
 
+def limit_reached(limited: LimitError, now: int) -> ApiError:
+    """The 429 for a charge the store refused at `now` (epoch s)."""
+    return rate_limited(limited.charge.limit, limited.reset or limited.charge.reset(now))
+
+
 def hourly(bucket: str, key: str, limit: int = 10) -> Charge:
     return Charge(bucket, key, limit, HOUR)
 
@@ -35,4 +40,4 @@ def enforce_all(*charges: Charge) -> None:
     try:
         ratelimit.spend(list(charges), now)
     except LimitError as limited:
-        raise rate_limited(limited.charge.limit, limited.reset or limited.charge.reset(now)) from None
+        raise limit_reached(limited, now) from None
