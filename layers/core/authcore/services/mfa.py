@@ -17,7 +17,7 @@ from authcore.security.codes import keyed_hash, new_recovery_codes
 from authcore.services import codes, notices
 from authcore.services.accounts import account_model
 from authcore.services.auth import Principal, reload
-from authcore.services.factors import verified_second_factors
+from authcore.services.factors import minimum_factors, verified_second_factors
 from authcore.store import mfa as mfa_store
 from authcore.store.errors import ConflictError, StaleError
 from authcore.store.mfa import AUTHENTICATOR, RECOVERY_CODES, RECOVERY_REV, RECOVERY_SEALED, TOTP_STEP, FactorProof
@@ -80,6 +80,14 @@ def update_mfa(principal: Principal, body: UpdateMfa, caller: Caller) -> Account
         session_factors = None
         if body.mfa:
             factors = with_factor(session, *verified_second_factors(user))
+            if len(factors) < minimum_factors({**user, "mfa": True}):
+                # Only the factor this session started with is verified: MFA on would lock it out now and
+                # every sign-in like it later, since a factor cannot be its own session's second one.
+                raise ApiError(
+                    "general_argument_invalid",
+                    "Invalid `mfa` param: add a second factor first (an authenticator app, or another verified "
+                    "email or phone than the one this session signed in with).",
+                )
             session_factors = mfa_store.factors_update(session, factors, now, challenged=False)
         try:
             mfa_store.set_mfa(user["userId"], body.mfa, now, session_factors)

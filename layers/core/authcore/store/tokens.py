@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from authcore.store import users
 from authcore.store.errors import ConflictError, SpentError, StaleError
+from authcore.store.mfa import AUTHENTICATOR, RECOVERY_CODES, RECOVERY_SEALED
 from authcore.store.ratelimit import Charge, charge_update, raise_limit_reached, refund_item
 from authcore.store.table import (
     cancellation_codes,
@@ -42,7 +43,7 @@ class TokenUse:
     address_field: str  # "email" or "phone"
     address: str
     failures: int
-    # Sign-in to an address not verified yet: the password set before it was proven is removed.
+    # Sign-in to an address not verified yet: the password and MFA set before it was proven are removed.
     first_proof: bool = False
 
     def token_delete(self, user_id: str) -> dict[str, Any]:
@@ -66,6 +67,8 @@ class TokenUse:
         update.condition_equals(self.address_field, self.address)
         if self.first_proof:
             update.set("passwordHash", "").set("passwordUpdate", 0)
+            # …and the MFA set up before: it may be someone else's authenticator and codes.
+            update.set("mfa", False).remove(AUTHENTICATOR).remove(RECOVERY_CODES).remove(RECOVERY_SEALED)
             update.condition(
                 f"attribute_not_exists({update.name(verified)}) OR {update.name(verified)} = {update.value(False)}"
             )
