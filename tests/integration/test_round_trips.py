@@ -1,5 +1,6 @@
 """DynamoDB round trips per request (ARCHITECTURE.md §3 budget) and least-privilege IAM policies."""
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,7 +11,9 @@ from botocore.exceptions import EndpointConnectionError
 from authcore.security.tokens import decode_credential
 from authcore.store import users as users_store
 from authcore.store.table import client as table_client
-from tests.conftest import FUNCTIONS
+from local import template
+from tests.conftest import FUNCTIONS, TEMPLATE
+from tests.rfc6238 import totp
 
 from . import conftest as harness
 from .conftest import PASSWORD, lift_cooldowns
@@ -42,7 +45,23 @@ EXPECTED = {
     "update_phone_verification": ["UpdateItem", "BatchGetItem", "TransactWriteItems"],
     # The userId and ip limits together, profile + token, then session + profile + token delete.
     "create_session": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    # MFA (issue 4): the session with its user in one read, then (at most) one write.
+    "update_mfa": ["BatchGetItem", "TransactWriteItems"],  # mfa:true, profile + the session's factors
+    "list_mfa_factors": ["BatchGetItem"],
+    "create_mfa_authenticator": ["BatchGetItem", "UpdateItem"],
+    "update_mfa_authenticator": ["BatchGetItem", "TransactWriteItems"],  # profile + the session's factors
+    "delete_mfa_authenticator": ["BatchGetItem", "UpdateItem"],
+    "create_mfa_recovery_codes": ["BatchGetItem", "UpdateItem"],
+    "get_mfa_recovery_codes": ["BatchGetItem"],
+    "update_mfa_recovery_codes": ["BatchGetItem", "UpdateItem"],
+    # The issue's budgets: creating an email/phone challenge ≤ 2 calls plus one send (the limit, the
+    # cooldown and the challenge in one transaction); completing any challenge ≤ 2 (session, user and
+    # challenge in one read; challenge delete + session factors + profile in one transaction).
+    "create_mfa_challenge": ["BatchGetItem", "TransactWriteItems"],
+    "update_mfa_challenge": ["BatchGetItem", "TransactWriteItems"],
+    "get_qr": [],  # no session, no state
 }
+MFA_OFF = ["BatchGetItem", "UpdateItem"]  # mfa:false touches the profile alone: a plain UpdateItem
 
 # Calls to other AWS services per request, from a fresh container (the code key is fetched once per
 # container, on the first code a function hashes; a link secret needs no key).
@@ -58,6 +77,38 @@ EXPECTED_EXTERNAL = {
 CODE_FUNCTIONS = set(EXPECTED_EXTERNAL)
 PHONE = "+14155552671"
 
+# The MFA walk (_walk_mfa), step by step: the function called, its DynamoDB calls and its calls to other
+# services from a fresh container. KMS: one Encrypt per secret sealed (authenticator, recovery codes),
+# one Decrypt per secret read (TOTP check, recovery-code display). SES: one SendEmail per code sent or
+# security notification (the user's email is verified). Secrets Manager: the code key, where a code is hashed.
+SEND_CODE, SEND_SMS, NOTIFY = "ses:SendEmail", "sns:Publish", "ses:SendEmail"
+CODE_KEY, ENCRYPT, DECRYPT = "secretsmanager:GetSecretValue", "kms:Encrypt", "kms:Decrypt"
+MFA_STEPS: dict[str, tuple[str, list[str], list[str]]] = {
+    "list factors": ("list_mfa_factors", EXPECTED["list_mfa_factors"], []),
+    "create recovery codes": ("create_mfa_recovery_codes", EXPECTED["create_mfa_recovery_codes"], [CODE_KEY, ENCRYPT]),
+    "create authenticator": ("create_mfa_authenticator", EXPECTED["create_mfa_authenticator"], [ENCRYPT]),
+    "verify authenticator": ("update_mfa_authenticator", EXPECTED["update_mfa_authenticator"], [DECRYPT, NOTIFY]),
+    "mfa on": ("update_mfa", EXPECTED["update_mfa"], [NOTIFY]),
+    "email challenge": ("create_mfa_challenge", EXPECTED["create_mfa_challenge"], [CODE_KEY, SEND_CODE]),
+    "email completed": ("update_mfa_challenge", EXPECTED["update_mfa_challenge"], [CODE_KEY]),
+    "phone challenge": ("create_mfa_challenge", EXPECTED["create_mfa_challenge"], [CODE_KEY, SEND_SMS]),
+    "phone completed": ("update_mfa_challenge", EXPECTED["update_mfa_challenge"], [CODE_KEY]),
+    "totp challenge": ("create_mfa_challenge", EXPECTED["create_mfa_challenge"], []),
+    "totp completed": ("update_mfa_challenge", EXPECTED["update_mfa_challenge"], [DECRYPT]),
+    "recoveryCode challenge": ("create_mfa_challenge", EXPECTED["create_mfa_challenge"], []),
+    # + email-recovery-code-used
+    "recoveryCode completed": ("update_mfa_challenge", EXPECTED["update_mfa_challenge"], [CODE_KEY, NOTIFY]),
+    "get recovery codes": ("get_mfa_recovery_codes", EXPECTED["get_mfa_recovery_codes"], [DECRYPT, CODE_KEY]),
+    "regenerate recovery codes": (
+        "update_mfa_recovery_codes",
+        EXPECTED["update_mfa_recovery_codes"],
+        [CODE_KEY, ENCRYPT, NOTIFY],
+    ),
+    "delete authenticator": ("delete_mfa_authenticator", EXPECTED["delete_mfa_authenticator"], [NOTIFY]),
+    "mfa off": ("update_mfa", MFA_OFF, [NOTIFY]),
+}
+MFA_FUNCTIONS = {function for function, _, _ in MFA_STEPS.values()}
+
 
 class ExternalCalls:
     """Every call to an AWS service other than DynamoDB, as its IAM action, per function. Each request
@@ -70,13 +121,16 @@ class ExternalCalls:
         self.function = ""
         self.warm = False
         self.failing: set[str] = set()
+        self.kms_requests: list[dict[str, Any]] = []  # KeyId and EncryptionContext of every KMS call
 
     def start(self, function: str) -> None:
         if not self.warm:
-            from authcore.delivery import email, sms
-            from authcore.security import codes
+            from authcore.delivery import aws, email, sms
+            from authcore.security import codes, kms
 
             email._client = sms._client = codes._key = None
+            aws._clients.clear()
+            kms._client = None
         self.function = function
         self.last = []
         self.by_function.setdefault(function, set())
@@ -96,6 +150,10 @@ def external_calls(monkeypatch, api) -> ExternalCalls:
 
     def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
         service = client.meta.service_model.signing_name
+        if service == "kms":
+            calls.kms_requests.append(
+                {"KeyId": params.get("KeyId"), "EncryptionContext": params.get("EncryptionContext")}
+            )
         if service != "dynamodb":
             calls.record(f"{service}:{operation}")
         return real_call(client, operation, params)
@@ -220,6 +278,163 @@ def test_unauthenticated_and_failed_requests_stay_cheap(api, dynamo_calls):
     assert dynamo_calls.operations == ["UpdateItem", "GetItem"]
 
 
+# --- MFA (issue 4) --------------------------------------------------------------------------------
+
+TOTP = {"type": "totp"}
+
+
+def _walk_mfa(
+    api, sent, step: Callable[[str, Any], Any], email: str = "mfa@example.com", phone: str = "+14155552677"
+) -> dict[str, str]:
+    """Every MFA function along its success path, as the guide goes: verified email and phone, recovery
+    codes, an authenticator and MFA on; then a password sign-in finished by each factor in turn; then,
+    right after a challenge, the actions that need one. `step(name, answer)` sees each MFA_STEPS answer."""
+    api.sign_up(email)
+    credential = api.session_for(email)
+    user_id = decode_credential(credential)[0]
+    assert api("create_email_verification", {"url": "http://localhost:3000/v"}, session=credential).status == 201
+    assert api("update_email_verification", {"userId": user_id, "secret": _link_secret(sent, email)}).status == 200
+    assert api("update_phone", {"phone": phone, "password": PASSWORD}, session=credential).status == 200
+    assert api("create_phone_verification", {}, session=credential).status == 201
+    assert api("update_phone_verification", {"userId": user_id, "secret": sent.code(phone)}).status == 200
+    lift_cooldowns()  # the verification messages went to the same addresses a moment ago
+
+    step("list factors", api("list_mfa_factors", session=credential))
+    recovery = step("create recovery codes", api("create_mfa_recovery_codes", {}, session=credential))
+    recovery_codes = recovery.body["recoveryCodes"]
+    created = step("create authenticator", api("create_mfa_authenticator", {}, session=credential, path=TOTP))
+    secret = created.body["secret"]
+    otp = {"otp": totp(secret)}
+    step("verify authenticator", api("update_mfa_authenticator", otp, session=credential, path=TOTP))
+    step("mfa on", api("update_mfa", {"mfa": True}, session=credential))
+    codes = {
+        "email": lambda: sent.code(email),
+        "phone": lambda: sent.code(phone),
+        "totp": lambda: totp(secret, offset_steps=1),  # the current step was spent verifying the authenticator
+        "recoveryCode": lambda: recovery_codes[0],
+    }
+    for factor, code in codes.items():
+        session = api.session_for(email)  # a password session: one factor short
+        challenge = step(f"{factor} challenge", api("create_mfa_challenge", {"factor": factor}, session=session))
+        body = {"challengeId": challenge.body["$id"], "otp": code()}
+        step(f"{factor} completed", api("update_mfa_challenge", body, session=session))
+    # `session` has just completed a challenge: the actions that need a recent one.
+    shown = step("get recovery codes", api("get_mfa_recovery_codes", session=session)).body["recoveryCodes"]
+    assert shown == recovery_codes[1:]  # the unused ones
+    step("regenerate recovery codes", api("update_mfa_recovery_codes", {}, session=session))
+    step("delete authenticator", api("delete_mfa_authenticator", session=session, path=TOTP))
+    step("mfa off", api("update_mfa", {"mfa": False}, session=session))
+    return {"userId": user_id, "session": session}
+
+
+def _succeeds(name: str, answer: Any) -> Any:
+    assert answer.status < 300, (name, answer.body)
+    return answer
+
+
+def test_round_trips_per_mfa_endpoint(api, sent, dynamo_calls, external_calls):
+    walked = []
+
+    def step(name: str, answer: Any) -> Any:
+        function, dynamodb, external = MFA_STEPS[name]
+        _succeeds(name, answer)
+        assert external_calls.function == function, name
+        assert (name, dynamo_calls.operations) == (name, dynamodb)
+        assert (name, external_calls.last) == (name, external)
+        walked.append(name)
+        return answer
+
+    user = _walk_mfa(api, sent, step)
+    assert walked == list(MFA_STEPS)
+    # Every KMS call names the deployment's key and binds the secret to its user.
+    key_id = FUNCTIONS["create_mfa_authenticator"].environment["KMS_KEY_ID"]
+    kms_calls = sum(action.startswith("kms:") for _, _, external in MFA_STEPS.values() for action in external)
+    assert external_calls.kms_requests == [{"KeyId": key_id, "EncryptionContext": {"userId": user["userId"]}}] * (
+        kms_calls
+    )
+    # Each SES call of the walk delivered one email: the verification link, then the walk's codes and notices.
+    emails = sum(external.count("ses:SendEmail") for _, _, external in MFA_STEPS.values())
+    assert len(sent.to("mfa@example.com")) == 1 + emails
+    assert len(sent.to("+14155552677")) == 1 + 1  # the verification code, the challenge code
+
+    assert api("get_qr").status == 200  # the events/ sample: no session, nothing stored
+    assert dynamo_calls.operations == EXPECTED["get_qr"] and external_calls.last == []
+
+
+def test_mfa_challenges_stay_within_the_issue_budget(api, sent, dynamo_calls, external_calls):
+    """Completing any challenge: at most 2 DynamoDB calls; creating an email/phone one: at most 2 and one send."""
+    sends = {"ses:SendEmail", "sns:Publish"}
+
+    def step(name: str, answer: Any) -> Any:
+        _succeeds(name, answer)
+        if name.endswith(" completed"):
+            assert len(dynamo_calls.operations) <= 2, (name, dynamo_calls.operations)
+            assert not sends & set(external_calls.last) or name == "recoveryCode completed", name
+        if name in ("email challenge", "phone challenge"):
+            assert len(dynamo_calls.operations) <= 2, (name, dynamo_calls.operations)
+            assert len([a for a in external_calls.last if a in sends]) == 1, (name, external_calls.last)
+        return answer
+
+    _walk_mfa(api, sent, step)
+
+
+def test_security_notifications_cost_one_email_only_when_due(api, sent, dynamo_calls, external_calls, user_id_of):
+    """The MFA on/off notice is one SES call, only when the value changes and only to a verified address."""
+    api.sign_up()  # ada@example.com, never verified
+    unverified = api.session_for()
+    assert api("update_mfa", {"mfa": True}, session=unverified).status == 200
+    assert dynamo_calls.operations == EXPECTED["update_mfa"] and external_calls.last == []
+    assert sent.count() == 0
+
+    api.sign_up("grace@example.com")
+    session = api.session_for("grace@example.com")
+    assert api("create_email_verification", {"url": "http://localhost:3000/v"}, session=session).status == 201
+    secret = _link_secret(sent, "grace@example.com")
+    assert api("update_email_verification", {"userId": user_id_of(session), "secret": secret}).status == 200
+    assert api("update_mfa", {"mfa": True}, session=session).status == 200
+    assert dynamo_calls.operations == EXPECTED["update_mfa"] and external_calls.last == ["ses:SendEmail"]
+    assert len(sent.to("grace@example.com")) == 2  # the link, the notice
+    assert api("update_mfa", {"mfa": True}, session=session).status == 200  # unchanged: no notice
+    assert dynamo_calls.operations == EXPECTED["update_mfa"] and external_calls.last == []
+    assert len(sent.to("grace@example.com")) == 2
+
+
+def test_failed_mfa_requests_stay_cheap(api, sent, dynamo_calls, external_calls, user_id_of):
+    api.sign_up()
+    session = api.session_for()
+    user_id = user_id_of(session)
+    assert api("create_email_verification", {"url": "http://localhost:3000/v"}, session=session).status == 201
+    secret = _link_secret(sent, "ada@example.com")
+    assert api("update_email_verification", {"userId": user_id, "secret": secret}).status == 200
+    lift_cooldowns()
+    # A sensitive action without a recent challenge: the session read, nothing else.
+    assert api("get_mfa_recovery_codes", session=session).body["type"] == "user_challenge_required"
+    assert dynamo_calls.operations == ["BatchGetItem"] and external_calls.last == []
+    # A failed send: the challenge and its charges are undone in one more transaction.
+    external_calls.failing = {"ses:SendEmail"}
+    assert api("create_mfa_challenge", {"factor": "email"}, session=session).status == 503
+    assert dynamo_calls.operations == ["BatchGetItem", "TransactWriteItems", "TransactWriteItems"]
+    assert external_calls.last == ["secretsmanager:GetSecretValue", "ses:SendEmail"]
+    external_calls.failing = set()
+    challenge_id = api("create_mfa_challenge", {"factor": "email"}, session=session).body["$id"]
+    code = sent.code("ada@example.com")
+    body = {"challengeId": challenge_id, "otp": f"{(int(code) + 1) % 10**6:06d}"}
+    # A wrong code: counted on the challenge and on the user in one write.
+    assert api("update_mfa_challenge", body, session=session).status == 401
+    assert dynamo_calls.operations == ["BatchGetItem", "TransactWriteItems"]
+    assert external_calls.last == ["secretsmanager:GetSecretValue"]
+    # A malformed code and an unknown challenge: refused on the read, no key fetched.
+    assert api("update_mfa_challenge", {**body, "otp": "12345"}, session=session).status == 401
+    assert dynamo_calls.operations == ["BatchGetItem"] and external_calls.last == []
+    assert api("update_mfa_challenge", {**body, "challengeId": "nope"}, session=session).status == 401
+    assert dynamo_calls.operations == ["BatchGetItem"] and external_calls.last == []
+    # A wrong TOTP code verifying an authenticator: the secret decrypted once, the failure counted once.
+    secret = api("create_mfa_authenticator", {}, session=session, path=TOTP).body["secret"]
+    wrong = f"{(int(totp(secret)) + 500_000) % 10**6:06d}"
+    assert api("update_mfa_authenticator", {"otp": wrong}, session=session, path=TOTP).status == 401
+    assert dynamo_calls.operations == ["BatchGetItem", "UpdateItem"] and external_calls.last == ["kms:Decrypt"]
+
+
 def _allowed_actions(function_name: str) -> set[str]:
     actions: set[str] = set()
     for policy in FUNCTIONS[function_name].policies:
@@ -295,6 +510,15 @@ def _exercise_code_functions(api, sent, external_calls) -> None:
     assert api("create_phone_token", {"userId": "unique()", "phone": "+14155552678"}).status == 201
 
 
+def _exercise_mfa_functions(api, sent, external_calls) -> None:
+    """Every MFA function through its success path (_walk_mfa), and the failed send that undoes a challenge."""
+    session = _walk_mfa(api, sent, _succeeds, email="mfa-iam@example.com", phone="+14155552676")["session"]
+    lift_cooldowns()
+    external_calls.failing = {"ses:SendEmail"}
+    assert api("create_mfa_challenge", {"factor": "email"}, session=session).status == 503
+    external_calls.failing = set()
+
+
 def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls):
     """Run every handler through its paths, then compare the DynamoDB actions used with the template's policies."""
     api.sign_up()
@@ -319,20 +543,46 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls)
     for _ in range(10):  # fill the session cap so that sign-in evicts
         api.sign_in("n@example.com", "new password 123")
     _exercise_code_functions(api, sent, external_calls)
+    _exercise_mfa_functions(api, sent, external_calls)
     for name, used in api.actions_by_function.items():
         assert used <= _allowed_actions(name), f"{name} uses {used - _allowed_actions(name)} beyond its policy"
     assert set(api.actions_by_function) == {name for name in FUNCTIONS if _allowed_actions(name)}
-    for name in CODE_FUNCTIONS:  # every action granted to them is one they need
+    for name in CODE_FUNCTIONS | MFA_FUNCTIONS:  # every action granted to them is one they need
         assert api.actions_by_function[name] == _allowed_actions(name), name
-    # SES, SNS and Secrets Manager: granted to exactly the functions that call them, and only what they call.
+    # SES, SNS, Secrets Manager and KMS: granted to exactly the functions that call them, and only what they call.
     for name in FUNCTIONS:
         used = external_calls.by_function.get(name, set())
         assert used == _allowed_external_actions(name), f"{name} calls {sorted(used)}"
-    assert {name for name in FUNCTIONS if _allowed_external_actions(name)} == CODE_FUNCTIONS - {
-        "update_email_verification"  # a link secret is hashed without the code key
-    }
+    assert {name for name in FUNCTIONS if _allowed_external_actions(name)} == (
+        CODE_FUNCTIONS - {"update_email_verification"}  # a link secret is hashed without the code key
+    ) | {function for function, _, external in MFA_STEPS.values() if external}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_no_function_gets_wildcard_dynamodb_rights(name):
     assert not any(a in ("*", "dynamodb:*") for a in _allowed_actions(name))
+
+
+def test_kms_rights_are_encrypt_or_decrypt_on_the_application_key():
+    """kms:Encrypt where a secret is sealed, kms:Decrypt where one is read, each on the template's Key only."""
+    key_arn = template.Resolver(TEMPLATE, template.DEV_PARAMETERS).resolve({"Fn::GetAtt": ["Key", "Arn"]})
+    granted: dict[str, set[str]] = {}
+    for name in FUNCTIONS:
+        for policy in FUNCTIONS[name].policies:
+            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                kms = {action for action in listed if action.lower().startswith("kms:")}
+                if kms:
+                    assert statement["Effect"] == "Allow" and set(listed) == kms, (name, statement)
+                    assert statement["Resource"] == key_arn, (name, statement)
+                    granted.setdefault(name, set()).update(kms)
+    used: dict[str, set[str]] = {}
+    for function, _, external in MFA_STEPS.values():
+        if kms_used := {action for action in external if action.startswith("kms:")}:
+            used.setdefault(function, set()).update(kms_used)
+    assert granted == used
+    assert set().union(*granted.values()) == {"kms:Encrypt", "kms:Decrypt"}
+
+
+def test_the_qr_function_has_no_rights():
+    assert FUNCTIONS["get_qr"].policies == []

@@ -18,7 +18,7 @@ def qr_png(text: str, size: int, margin: int) -> bytes:
     per module; an exact size needs nearest-neighbour scaling, which scanners read as usual (a
     module is at most one pixel wider than its neighbour).
     """
-    matrix = list(segno.make(text, error="m", micro=False).matrix_iter(scale=1, border=margin))
+    matrix = list(segno.make(text, error="m", micro=False, encoding="utf-8").matrix_iter(scale=1, border=margin))
     modules = len(matrix)
     columns = [x * modules // size for x in range(size)]
     scaled = [b"\x00" + bytes(BLACK if row[c] else WHITE for c in columns) for row in matrix]  # filter byte: none
