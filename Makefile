@@ -31,7 +31,7 @@ dev: $(VENV)/.installed
 test: lint check-template pytest
 
 pytest: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile  # test modules spread over the cores, each module on one worker
 
 unit integration e2e contract: $(VENV)/.installed
 	$(PY) -m pytest tests/$@

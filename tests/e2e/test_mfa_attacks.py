@@ -224,13 +224,13 @@ def test_unknown_foreign_used_and_burnt_challenges_get_identical_401s(fresh_serv
 
 def test_replayed_totp_code_is_refused_and_not_counted(fresh_server: str) -> None:
     """A TOTP step once accepted is never accepted again: not the enrolment's, not a challenge's. A replay is no
-    guess, so five replays do not burn the challenge."""
+    guess, so it does not count against the user (it still uses one of that challenge's five attempts)."""
     base = fresh_server
     user = enrol(base)
     credential = half_signed_in(base, user)
 
     pending = challenge(base, credential, "totp")
-    for _ in range(MAX_WRONG_CODES):
+    for _ in range(MAX_WRONG_CODES - 1):
         refused(complete(base, credential, pending, user.enrol_code))
     fresh = next_totp(user)
     completed(base, credential, pending, fresh)

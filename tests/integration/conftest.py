@@ -313,3 +313,29 @@ def racing(other: Callable[[], Any], item_kind: str):
         yield others
     finally:
         table.client().meta.events.unregister(event, other_first)
+
+
+# --- MFA -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def totp_clock(monkeypatch):
+    """The server's TOTP time pinned to the middle of a 30 s step (see mfa_fixtures.pin_totp_clock)."""
+    from tests.integration.mfa_fixtures import pin_totp_clock
+
+    return pin_totp_clock(monkeypatch)
+
+
+@pytest.fixture
+def mfa_clock(monkeypatch):
+    from tests.integration.mfa_fixtures import move_mfa_clock
+
+    return move_mfa_clock(monkeypatch)
+
+
+@pytest.fixture
+def ada(api):
+    """A signed-up user with a password session (modules may define their own `ada`)."""
+    from tests.integration.mfa_fixtures import sign_up_and_in
+
+    return sign_up_and_in(api)

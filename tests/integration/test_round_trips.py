@@ -423,9 +423,10 @@ def test_failed_mfa_requests_stay_cheap(api, sent, dynamo_calls, external_calls,
     assert api("update_mfa_challenge", body, session=session).status == 401
     assert dynamo_calls.operations == ["BatchGetItem", "TransactWriteItems"]
     assert external_calls.last == ["secretsmanager:GetSecretValue"]
-    # A malformed code and an unknown challenge: refused on the read, no key fetched.
+    # A malformed code: no key fetched; it uses one of the challenge's attempts (no user failure).
     assert api("update_mfa_challenge", {**body, "otp": "12345"}, session=session).status == 401
-    assert dynamo_calls.operations == ["BatchGetItem"] and external_calls.last == []
+    assert dynamo_calls.operations == ["BatchGetItem", "UpdateItem"] and external_calls.last == []
+    # An unknown challenge: refused on the read.
     assert api("update_mfa_challenge", {**body, "challengeId": "nope"}, session=session).status == 401
     assert dynamo_calls.operations == ["BatchGetItem"] and external_calls.last == []
     # A wrong TOTP code verifying an authenticator: the secret decrypted once, the failure counted once.

@@ -59,8 +59,12 @@ def _check_available(principal: Principal, factor: str) -> None:
         raise ApiError("user_authenticator_not_found")
     elif factor == "recoveryCode" and not unused_recovery_hashes(user):
         raise ApiError("user_recovery_codes_not_found")
-    first = (principal.session.get("factors") or [""])[0]
-    if factor == first:
+    _not_the_starting_factor(principal.session, factor)
+
+
+def _not_the_starting_factor(session: dict[str, Any], factor: str) -> None:
+    """An email-code session proving the same inbox again proves nothing new (§4.6)."""
+    if factor == (session.get("factors") or [""])[0]:
         raise ApiError(
             "general_argument_invalid",
             f"Invalid `factor` param: {factor} started this session, so it cannot be its second factor.",
@@ -117,38 +121,39 @@ def create_challenge(principal: Principal, body: CreateMfaChallenge, caller: Cal
 
 
 def _proof(user: dict[str, Any], challenge: dict[str, Any], otp: str) -> FactorProof:
-    """What `otp` proves for the challenge's factor. A wrong code raises WrongCodeError (to be counted);
-    anything that cannot be a guess raises the 401 without counting."""
+    """What `otp` proves for the challenge's factor, else WrongCodeError: a guess (counted against the
+    user too) or not (malformed, already used, or the factor is gone)."""
     factor, user_id = challenge["factor"], user["userId"]
     if factor in SENT:
         # The code went to an address: it proves that address while it is still the user's, verified.
         if user.get(factor) != challenge["address"] or not user.get(f"{factor}Verification") or not is_code(otp):
-            raise ApiError("user_invalid_token")
+            raise codes.WrongCodeError(guess=False)
         if not hmac.compare_digest(keyed_hash(user_id, otp), challenge["hash"]):
             raise codes.WrongCodeError()
         return FactorProof(codes.failure_count(user))
     if factor == "totp":
         authenticator = verified_authenticator(user)
         if authenticator is None:
-            raise ApiError("user_invalid_token")
+            raise codes.WrongCodeError(guess=False)
         return totp_proof(user, authenticator, otp)
     code = normalised_recovery_code(otp)
     if code is None:
-        raise ApiError("user_invalid_token")
+        raise codes.WrongCodeError(guess=False)
     code_hash = keyed_hash(user_id, code)
     used = user.get(RECOVERY_CODES, {}).get(code_hash)
     if used is None:
         raise codes.WrongCodeError()
     if used:
-        raise ApiError("user_invalid_token")  # spent already (a replay, or a race just lost): no guess
+        raise codes.WrongCodeError(guess=False)  # spent already (a replay, or a race just lost)
     return FactorProof(codes.failure_count(user), recovery_code_hash=code_hash)
 
 
 def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
     """Spend the challenge with its code: the session gains the factor and mfaUpdatedAt, at once.
 
-    Unknown, foreign, expired, burnt and used challenges all get the same 401. A wrong code counts
-    on the challenge (the 5th burns it) and on the user's failure count, in one write.
+    Unknown, foreign, expired, burnt and used challenges all get the same 401. Every wrong code uses
+    up one of the challenge's 5 attempts (the 5th burns it, which also bounds API.md §5's attempts
+    per challenge); a guess also counts on the user's failure count, in the same write.
     """
     challenge_sk = challenges_store.sort_key(body.challengeId)
     principal = authenticate(caller.credential, also=(challenge_sk,))
@@ -159,15 +164,17 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
         if challenge is None or challenge.get("factor") is None or challenge["expire"] <= now:
             raise ApiError("user_invalid_token")
         factor = challenge["factor"]
+        _not_the_starting_factor(session, factor)
         try:
             proof = _proof(user, challenge, body.otp)
             factors = with_factor(session, factor)
             session_factors = mfa_store.factors_update(session, factors, now, challenged=True)
             challenges_store.complete(challenge, proof, session_factors, now)
-        except codes.WrongCodeError:
+        except codes.WrongCodeError as wrong:
             burn = challenge[challenges_store.ATTEMPTS] + 1 >= MAX_WRONG_CODES
+            failures = codes.failure_count(user) if wrong.guess else None
             try:
-                challenges_store.record_wrong_code(challenge, codes.failure_count(user), burn, now)
+                challenges_store.record_wrong_code(challenge, failures, burn, now)
             except StaleError:
                 principal = reload(principal, also=(challenge_sk,))
                 continue  # counted meanwhile by a concurrent request: decide again on what is stored now

@@ -77,7 +77,12 @@ def send_cooldown(channel: str, address: str) -> Charge:
 
 
 class WrongCodeError(Exception):
-    """A well-formed code that proves nothing: a guess, which the caller must count."""
+    """A code that proves nothing. A `guess` (well-formed, never valid) counts against the user; a
+    malformed or already-used code does not, but still uses up one of a challenge's attempts."""
+
+    def __init__(self, guess: bool = True) -> None:
+        super().__init__("wrong code")
+        self.guess = guess
 
 
 def failure_count(user: dict[str, Any]) -> int:

@@ -124,17 +124,17 @@ def create_authenticator(principal: Principal, type_: str) -> MfaType:
 
 
 def totp_proof(user: dict[str, Any], authenticator: dict[str, Any], otp: str) -> FactorProof:
-    """The proof a TOTP code gives. A wrong code raises WrongCodeError (to be counted); a malformed or
-    reused one the 401 (not counted: it is no guess)."""
+    """The proof a TOTP code gives; WrongCodeError for a wrong one (a guess) and for a malformed or
+    reused one (no guess)."""
     if not totp.is_code(otp):
-        raise ApiError("user_invalid_token")
+        raise codes.WrongCodeError(guess=False)
     secret = kms.unseal(user["userId"], authenticator["secret"]).decode()
     steps = totp.matching_steps(secret, otp)
     if not steps:
         raise codes.WrongCodeError()
     fresh = [step for step in steps if step > user.get(TOTP_STEP, 0)]
     if not fresh:
-        raise ApiError("user_invalid_token")  # a replay: known, so not a guess
+        raise codes.WrongCodeError(guess=False)  # a replay: known, so not a guess
     return FactorProof(codes.failure_count(user), totp_step=fresh[0])
 
 
@@ -151,8 +151,8 @@ def verify_authenticator(principal: Principal, type_: str, body: VerifyAuthentic
         codes.ensure_unlocked(user)
         try:
             proof = totp_proof(user, authenticator, body.otp)
-        except codes.WrongCodeError:
-            raise codes.wrong_code(user) from None
+        except codes.WrongCodeError as wrong:
+            raise (codes.wrong_code(user) if wrong.guess else ApiError("user_invalid_token")) from None
         now = now_ms()
         session_factors = mfa_store.factors_update(session, with_factor(session, "totp"), now, challenged=False)
         try:

@@ -69,9 +69,9 @@ def complete(challenge: dict[str, Any], proof: FactorProof, session_factors: dic
         raise StaleError() from error
 
 
-def record_wrong_code(challenge: dict[str, Any], failures: int, burn: bool, now_ms: int) -> None:
-    """Count a wrong code on the challenge (deleting it when `burn`) and on the user, at once, if
-    both counts are as read; StaleError otherwise."""
+def record_wrong_code(challenge: dict[str, Any], failures: int | None, burn: bool, now_ms: int) -> None:
+    """Count a wrong code on the challenge (deleting it when `burn`) and, unless `failures` is None,
+    on the user, at once, if both counts are as read; StaleError otherwise."""
     key = marshal(key_of(challenge))
     condition = _as_read(challenge, now_ms)
     if burn:
@@ -81,5 +81,7 @@ def record_wrong_code(challenge: dict[str, Any], failures: int, burn: bool, now_
         challenge_item = {
             "Update": {"TableName": table_name(), "Key": key, "UpdateExpression": "SET #attempts = :next", **condition}
         }
-    profile = users.code_failure(failures, now_ms).as_update(user_key(challenge["userId"]))
-    transact([challenge_item, {"Update": profile}])
+    items = [challenge_item]
+    if failures is not None:
+        items.append({"Update": users.code_failure(failures, now_ms).as_update(user_key(challenge["userId"]))})
+    transact(items)
