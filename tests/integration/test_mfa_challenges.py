@@ -761,3 +761,23 @@ def test_at_a_hundred_consecutive_failures_code_checks_stay_locked(api, ada, clo
     assert_error(locked, 429, "general_rate_limit_exceeded")
     assert failures(ada.user_id) == 100
     assert sum(profile(ada.user_id)["recoveryCodes"].values()) == 0
+
+
+def test_a_completion_that_keeps_losing_races_is_refused_not_a_server_error(api, enrolled, monkeypatch):
+    """If every write finds the session or profile changed (endless contention), the answer is the
+    ordinary 401 after a bounded number of re-reads: nothing is completed and nothing is a 500."""
+    from authcore.store import challenges as challenges_store
+    from authcore.store.errors import StaleError
+
+    tries = []
+
+    def always_stale(*args, **kwargs):
+        tries.append(1)
+        raise StaleError()
+
+    monkeypatch.setattr(challenges_store, "complete", always_stale)
+    credential = half_signed_in(api)
+    challenge_id = challenge(api, credential, "recoverycode")
+    assert_error(complete(api, credential, challenge_id, enrolled.codes[0]), 401, "user_invalid_token")
+    assert len(tries) == 5
+    assert stored_session(credential)["factors"] == ["password"]

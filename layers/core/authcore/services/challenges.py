@@ -186,7 +186,7 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
             continue
         break
     else:
-        raise ApiError("general_server_error")
+        raise ApiError("user_invalid_token")  # kept changing under us: not completed, never a 500
     if factor == "recoveryCode":
         remaining = len(unused_recovery_hashes(user)) - 1
         notices.notify(user, notices.RECOVERY_CODE_USED, caller.locale, remaining=str(remaining))

@@ -95,7 +95,7 @@ def update_mfa(principal: Principal, body: UpdateMfa, caller: Caller) -> Account
         except StaleError:
             principal = reload(principal)  # a concurrent change to the session's factors: decide again
     else:
-        raise ApiError("general_server_error")
+        raise ApiError("general_rate_limit_exceeded", "Too many simultaneous changes. Please try again.")
     if bool(user.get("mfa")) != body.mfa:
         notices.notify(user, notices.MFA_ENABLED if body.mfa else notices.MFA_DISABLED, caller.locale)
     return account_model({**user, "mfa": body.mfa, "updatedAt": now})
@@ -161,7 +161,7 @@ def verify_authenticator(principal: Principal, type_: str, body: VerifyAuthentic
         except StaleError:
             principal = reload(principal)
     else:
-        raise ApiError("general_server_error")
+        raise ApiError("user_invalid_token")  # kept changing under us: not verified, never a 500
     notices.notify(user, notices.AUTHENTICATOR_ADDED, caller.locale)
     return account_model({**user, "updatedAt": now})
 
