@@ -146,24 +146,22 @@ def complete_totp_challenge(api: Api, credential: str, secret: str, clock: TotpC
     return answer.body
 
 
-def email_otp_session(api: Api, sent, email: str = EMAIL) -> str:
-    """A session signed in by an emailed code (its factors start as ["email"])."""
+def _code_session(api: Api, sent, channel: str, address: str) -> str:
+    """A session signed in by a code sent over `channel` ("email" or "phone"); its factors start as [channel]."""
     lift_cooldowns()
-    token = api("create_email_token", {"userId": "unique()", "email": email})
+    token = api(f"create_{channel}_token", {"userId": "unique()", channel: address})
     assert token.status == 201, token.body
-    answer = api("create_session", {"userId": token.body["userId"], "secret": sent.code(email)})
-    assert answer.status == 201 and answer.body["factors"] == ["email"], answer.body
+    answer = api("create_session", {"userId": token.body["userId"], "secret": sent.code(address)})
+    assert answer.status == 201 and answer.body["factors"] == [channel], answer.body
     return answer.credential
+
+
+def email_otp_session(api: Api, sent, email: str = EMAIL) -> str:
+    return _code_session(api, sent, "email", email)
 
 
 def phone_otp_session(api: Api, sent, phone: str = PHONE) -> str:
-    """A session signed in by a texted code (its factors start as ["phone"])."""
-    lift_cooldowns()
-    token = api("create_phone_token", {"userId": "unique()", "phone": phone})
-    assert token.status == 201, token.body
-    answer = api("create_session", {"userId": token.body["userId"], "secret": sent.code(phone)})
-    assert answer.status == 201 and answer.body["factors"] == ["phone"], answer.body
-    return answer.credential
+    return _code_session(api, sent, "phone", phone)
 
 
 # --- clocks --------------------------------------------------------------------------------------

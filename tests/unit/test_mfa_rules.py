@@ -14,7 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from PIL import Image
 
 from authcore.errors import ApiError
-from authcore.services import mfa
+from authcore.services import factors, mfa
 from authcore.services.auth import Principal
 from authcore.services.avatars import qr_png
 from authcore.services.factors import minimum_factors, needs_more_factors, verified_second_factors
@@ -132,7 +132,7 @@ def test_unused_recovery_hashes(codes, unused):
 )
 def test_verified_authenticator(authenticator, verified):
     user = {"userId": "u1"} if authenticator is None else {"userId": "u1", "authenticator": authenticator}
-    found = mfa.verified_authenticator(user)
+    found = factors.verified_authenticator(user)
     assert (found is not None) == verified
     if verified:
         assert found == authenticator

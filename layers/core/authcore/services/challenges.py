@@ -18,11 +18,11 @@ from authcore.models.responses import MfaChallenge, Session
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, normalised_recovery_code
 from authcore.services import codes, limits, notices
 from authcore.services.auth import Principal, authenticate, reload
+from authcore.services.factors import verified_authenticator
 from authcore.services.mfa import (
     WRITE_ATTEMPTS,
     totp_proof,
     unused_recovery_hashes,
-    verified_authenticator,
     with_factor,
 )
 from authcore.services.sessions import session_model

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from authcore.store.mfa import AUTHENTICATOR
+
+
+def verified_authenticator(user: dict[str, Any]) -> dict[str, Any] | None:
+    authenticator = user.get(AUTHENTICATOR)
+    return authenticator if authenticator and authenticator.get("verified") else None
+
 
 def verified_second_factors(user: dict[str, Any]) -> list[str]:
     factors = []
@@ -11,7 +18,7 @@ def verified_second_factors(user: dict[str, Any]) -> list[str]:
         factors.append("email")
     if user.get("phone") and user.get("phoneVerification"):
         factors.append("phone")
-    if (user.get("authenticator") or {}).get("verified"):
+    if verified_authenticator(user):
         factors.append("totp")
     return factors
 

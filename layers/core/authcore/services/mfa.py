@@ -17,7 +17,7 @@ from authcore.security.codes import keyed_hash, new_recovery_codes
 from authcore.services import codes, notices
 from authcore.services.accounts import account_model
 from authcore.services.auth import Principal, reload
-from authcore.services.factors import minimum_factors, verified_second_factors
+from authcore.services.factors import minimum_factors, verified_authenticator, verified_second_factors
 from authcore.store import mfa as mfa_store
 from authcore.store.errors import ConflictError, StaleError
 from authcore.store.mfa import AUTHENTICATOR, RECOVERY_CODES, RECOVERY_REV, RECOVERY_SEALED, TOTP_STEP, FactorProof
@@ -28,11 +28,6 @@ AUTHENTICATOR_TYPES = ("totp",)
 
 
 # --- reading the MFA state -----------------------------------------------------------------------
-
-
-def verified_authenticator(user: dict[str, Any]) -> dict[str, Any] | None:
-    authenticator = user.get(AUTHENTICATOR)
-    return authenticator if authenticator and authenticator.get("verified") else None
 
 
 def unused_recovery_hashes(user: dict[str, Any]) -> list[str]:
