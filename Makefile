@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean
+.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean js-deps chromium
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,25 @@ $(TOOLS)/.installed: requirements-tools.txt
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	touch $@
 
-install: $(VENV)/.installed $(TOOLS)/.installed
+## The client-SDK suites: npm packages (pinned in tests/js/package-lock.json) and Debian's chromium.
+JS := tests/js
+CHROMIUM ?= /usr/bin/chromium
+
+$(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
+	npm ci --prefix $(JS) --no-audit --no-fund --loglevel=error
+	touch $@
+
+js-deps: $(JS)/node_modules/.installed
+
+# Playwright's own browser download needs the internet; Debian's package does not.
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the browser suite (apt-get)…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) || { echo "error: $(CHROMIUM) is missing; install Debian's chromium package" >&2; exit 1; }
+
+install: $(VENV)/.installed $(TOOLS)/.installed js-deps
 
 ## The whole API locally: every route of template.yaml, AWS emulated in-process.
 dev: $(VENV)/.installed
@@ -30,7 +48,7 @@ dev: $(VENV)/.installed
 ## Everything CI checks: lint, the template (validate, lint, build), and every test.
 test: lint check-template pytest
 
-pytest: $(VENV)/.installed
+pytest: $(VENV)/.installed js-deps chromium
 	$(PY) -m pytest -n auto --dist loadfile  # test modules spread over the cores, each module on one worker
 
 unit integration e2e contract: $(VENV)/.installed
