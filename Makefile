@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean js-deps chromium
+.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean js-deps chromium openapi
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ build: $(TOOLS)/.installed
 
 deploy: build
 	$(TOOLS)/bin/sam deploy --guided
+
+## docs/openapi.json from the handlers (tests/contract/test_openapi.py fails when it is stale).
+openapi: $(VENV)/.installed
+	$(PY) -m local.openapi --write
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache

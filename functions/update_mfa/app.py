@@ -9,7 +9,7 @@ from authcore.services import mfa
 app = create_app()
 
 
-@app.patch("/account/mfa", responses=doc(200, Account, 400, 401))
+@app.patch("/account/mfa", responses=doc(200, Account, 400, 401, 429))
 def update_mfa(body: UpdateMfa, principal: GatedSession, caller: CallerInfo):
     return ok(mfa.update_mfa(principal, body, caller))
 

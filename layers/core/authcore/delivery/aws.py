@@ -11,6 +11,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from authcore import observability
 from authcore.delivery.errors import delivery_error
 
 # Short, so that a hanging service still leaves the function time to withdraw the token.
@@ -26,9 +27,12 @@ def client(service: str) -> Any:
 
 
 @contextmanager
-def handing_over() -> Iterator[None]:
-    """Turn any SES/SNS failure (refusal, throttling, timeout) into a DeliveryError."""
+def handing_over(channel: str) -> Iterator[None]:
+    """Count the message as `<channel>Sent` or `<channel>Failed`; turn any SES/SNS failure (refusal,
+    throttling, timeout) into a DeliveryError."""
     try:
         yield
     except (ClientError, BotoCoreError) as error:
+        observability.count(f"{channel}Failed")
         raise delivery_error(error) from error
+    observability.count(f"{channel}Sent")

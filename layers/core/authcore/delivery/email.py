@@ -28,7 +28,7 @@ def send(to: str, message: Email) -> None:
             },
         }
     }
-    with aws.handing_over():
+    with aws.handing_over("Email"):
         client().send_email(
             FromEmailAddress=formataddr((settings().project_name, settings().sender_email)),
             Destination={"ToAddresses": [to]},

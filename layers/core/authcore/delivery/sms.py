@@ -19,5 +19,5 @@ def send(phone: str, text: str) -> None:
     attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
     if settings().sms_sender_id:
         attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": settings().sms_sender_id}
-    with aws.handing_over():
+    with aws.handing_over("Sms"):
         client().publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)

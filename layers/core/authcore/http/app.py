@@ -9,7 +9,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -20,12 +19,11 @@ from pydantic import BaseModel
 
 from authcore.errors import CATALOGUE, ApiError
 from authcore.http import transport
-from authcore.models.responses import Error
+from authcore.models.responses import Error, Session
+from authcore.observability import identify, logger
 
 API_VERSION = "1.0.0"
 JSON = "application/json"
-
-logger = Logger()
 
 
 def error_body(type_: str, message: str) -> str:
@@ -34,6 +32,7 @@ def error_body(type_: str, message: str) -> str:
 
 
 def error_response(error: ApiError) -> Response:
+    logger.append_keys(errorType=error.type)  # for the request's log line
     return Response(error.status, JSON, error_body(error.type, error.message), headers=error.headers)
 
 
@@ -71,7 +70,7 @@ def create_app() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
-        logger.exception("unhandled error")
+        logger.exception("unhandled error")  # type and stack only: see observability.RedactingFormatter
         return error_response(ApiError("general_server_error"))
 
     @app.not_found
@@ -91,20 +90,27 @@ def _add_headers(response: dict[str, Any], extra: dict[str, str]) -> None:
 
 
 def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
-    """The Lambda handler: project check, routing, then CORS and no-store on every answer."""
+    """The Lambda handler: project check, routing, then CORS and no-store on every answer, and one
+    log line per request (route, status, error type, userId when known; correlation id = the API
+    Gateway request id)."""
 
-    @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+    @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        identity = (event.get("requestContext") or {}).get("identity") or {}
+        route = f"{event.get('httpMethod')} {event.get('resource')}"
+        logger.append_keys(route=route, sourceIp=identity.get("sourceIp"))
         if transport.project_matches(event):
             response = app.resolve(event, context)
         else:
             error = ApiError("project_not_found")
+            logger.append_keys(errorType=error.type)
             response = {
                 "statusCode": error.status,
                 "headers": {"Content-Type": JSON},
                 "body": error_body(error.type, error.message),
             }
         _add_headers(response, {**transport.cors_headers(event), "Cache-Control": "no-store"})
+        logger.info("request", extra={"status": response["statusCode"]})
         return response
 
     return lambda_handler
@@ -128,8 +134,9 @@ def no_content(headers: dict[str, str] | None = None, cookies: list[Cookie] | No
     return Response(204, "text/plain; charset=utf-8", "", headers=headers, cookies=cookies)
 
 
-def signed_in(event: dict[str, Any], session: BaseModel, credential: str, expire_ms: int) -> Response:
+def signed_in(event: dict[str, Any], session: Session, credential: str, expire_ms: int) -> Response:
     """201 with the new Session, its cookies and the X-Fallback-Cookies header (API.md §1)."""
+    identify(session.userId)
     return created(
         session,
         headers=transport.fallback_cookies_header(credential),

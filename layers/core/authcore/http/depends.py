@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.request import Request
 from authcore.errors import ApiError
 from authcore.http import transport
 from authcore.models.caller import Caller
+from authcore.observability import identify
 from authcore.services.auth import Principal, authenticate
 from authcore.services.factors import needs_more_factors
 
@@ -25,6 +26,12 @@ def read_caller(request: Request) -> Caller:
     )
 
 
+def _known(principal: Principal) -> Principal:
+    """The caller is this user: say so in the request's log line."""
+    identify(principal.user["userId"])
+    return principal
+
+
 def _gate(principal: Principal) -> Principal:
     if needs_more_factors(principal.user, principal.session):
         raise ApiError("user_more_factors_required")
@@ -33,22 +40,22 @@ def _gate(principal: Principal) -> Principal:
 
 def gated_session(caller: Annotated[Caller, Depends(read_caller)]) -> Principal:
     """The caller's session, which must have every factor the MFA gate asks for."""
-    return _gate(authenticate(caller.credential))
+    return _gate(_known(authenticate(caller.credential)))
 
 
 def gated_session_with_all(caller: Annotated[Caller, Depends(read_caller)]) -> Principal:
     """As gated_session, with every session of the user loaded in the same round trip."""
-    return _gate(authenticate(caller.credential, with_all_sessions=True))
+    return _gate(_known(authenticate(caller.credential, with_all_sessions=True)))
 
 
 def ungated_session(caller: Annotated[Caller, Depends(read_caller)]) -> Principal:
     """Any live session, gate or not: a half-signed-in user may list factors and create challenges."""
-    return authenticate(caller.credential)
+    return _known(authenticate(caller.credential))
 
 
 def session_with_all(caller: Annotated[Caller, Depends(read_caller)]) -> Principal:
     """Any live session, gate or not: a half-signed-in user may still sign out."""
-    return authenticate(caller.credential, with_all_sessions=True)
+    return _known(authenticate(caller.credential, with_all_sessions=True))
 
 
 CallerInfo = Annotated[Caller, Depends(read_caller)]

@@ -6,6 +6,7 @@ import hmac
 from functools import partial
 from typing import Any
 
+from authcore import observability
 from authcore.clock import iso, now_ms
 from authcore.config import settings
 from authcore.delivery import email, sms
@@ -102,6 +103,7 @@ def create_challenge(principal: Principal, body: CreateMfaChallenge, caller: Cal
             fields=fields,
             key_of=challenges_store.key_of,
         )
+        observability.count("ChallengeCreated", factor=factor)
         return challenge_model(challenge)
     now = now_ms()
     challenge = {
@@ -117,6 +119,7 @@ def create_challenge(principal: Principal, body: CreateMfaChallenge, caller: Cal
         challenges_store.create(challenge, charges, now // 1000)
     except LimitError as limited:
         raise limits.limit_reached(limited, now // 1000) from None
+    observability.count("ChallengeCreated", factor=factor)
     return challenge_model(challenge)
 
 
@@ -157,6 +160,7 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
     """
     challenge_sk = challenges_store.sort_key(body.challengeId)
     principal = authenticate(caller.credential, also=(challenge_sk,))
+    observability.identify(principal.user["userId"])
     for _ in range(WRITE_ATTEMPTS):
         user, session, challenge = principal.user, principal.session, principal.items.get(challenge_sk)
         codes.ensure_unlocked(user)
@@ -178,6 +182,9 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
             except StaleError:
                 principal = reload(principal, also=(challenge_sk,))
                 continue  # counted meanwhile by a concurrent request: decide again on what is stored now
+            observability.count("ChallengeFailed", factor=factor)
+            if failures is not None:
+                codes.count_failure(failures)
             raise ApiError("user_invalid_token") from None
         except SpentError:
             raise ApiError("user_invalid_token") from None
@@ -187,7 +194,9 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
         break
     else:
         raise ApiError("user_invalid_token")  # kept changing under us: not completed, never a 500
+    observability.count("ChallengeCompleted", factor=factor)
     if factor == "recoveryCode":
+        observability.count("RecoveryCodeUsed")
         remaining = len(unused_recovery_hashes(user)) - 1
         notices.notify(user, notices.RECOVERY_CODE_USED, caller.locale, remaining=str(remaining))
     completed = {**session, "factors": factors, "mfaUpdatedAt": now, "updatedAt": now}

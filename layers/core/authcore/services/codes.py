@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from authcore import observability
 from authcore.clock import iso, now_ms
 from authcore.delivery.errors import DeliveryError
 from authcore.errors import ApiError
 from authcore.ids import unique_id
 from authcore.models.responses import Token
+from authcore.observability import logger
 from authcore.services import limits
 from authcore.services.limits import HOUR, rate_limited
 from authcore.store import tokens as tokens_store
@@ -20,8 +20,6 @@ from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, LimitError, SpentError, StaleError
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
-
-logger = Logger(child=True)
 
 CODE_LIFETIME_MS = 10 * 60 * 1000
 LINK_LIFETIME_MS = 60 * 60 * 1000
@@ -108,11 +106,20 @@ def ensure_unlocked(user: dict[str, Any]) -> None:
         raise rate_limited(FREE_FAILURES, -(-reopens // 1000))
 
 
+def count_failure(previous: int) -> None:
+    """Metrics for one recorded wrong code: from the FREE_FAILURES-th on, each one (re)locks the user."""
+    if previous + 1 >= FREE_FAILURES:
+        observability.count("CodeLockout")
+
+
 def wrong_code(user: dict[str, Any]) -> ApiError:
     """Count a wrong code against the user (exactly once, under any concurrency) and return the 401."""
     for _ in range(WRITE_ATTEMPTS):
         fresh = users_store.record_code_failure(user["userId"], failure_count(user), now_ms())
-        if fresh is None or not fresh.get("userId"):  # counted (or the user is gone)
+        if fresh is None:  # counted
+            count_failure(failure_count(user))
+            return ApiError("user_invalid_token")
+        if not fresh.get("userId"):  # the user is gone
             return ApiError("user_invalid_token")
         user = fresh
         ensure_unlocked(user)

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from authcore.config import settings
 from authcore.delivery import email
 from authcore.delivery.errors import DeliveryError
 from authcore.delivery.messages import render_email
-
-logger = Logger(child=True)
+from authcore.observability import logger
 
 MFA_ENABLED = "email-mfa-enabled"
 MFA_DISABLED = "email-mfa-disabled"

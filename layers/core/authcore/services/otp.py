@@ -18,7 +18,7 @@ from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_
 from authcore.services import codes, limits
 from authcore.services.accounts import new_user
 from authcore.services.auth import find_session
-from authcore.services.sessions import NewSession, start_session
+from authcore.services.sessions import NewSession, sign_in, start_session
 from authcore.store import tokens as tokens_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError
@@ -95,6 +95,7 @@ def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
     return _create_token(codes.PHONE_SIGN_IN, body.phone, body.userId, charges, send_code)
 
 
+@sign_in("code")
 def create_session(body: TokenSession, caller: Caller) -> NewSession:
     """Exchange a sign-in code for a session; the code also verifies the address it was sent to."""
     if caller.credential and find_session(caller.credential):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec
 
+from authcore import observability
 from authcore.clock import iso, now_ms
 from authcore.config import settings
 from authcore.errors import ApiError
@@ -35,6 +37,28 @@ class NewSession:
     session: Session
     credential: str
     expire: int
+
+
+Params = ParamSpec("Params")
+
+
+def sign_in(method: str) -> Callable[[Callable[Params, NewSession]], Callable[Params, NewSession]]:
+    """Count each attempt of a sign-in service as SignInSucceeded or SignInFailed (any refusal)."""
+
+    def counted(sign_in_service: Callable[Params, NewSession]) -> Callable[Params, NewSession]:
+        @wraps(sign_in_service)
+        def attempt(*args: Params.args, **kwargs: Params.kwargs) -> NewSession:
+            try:
+                new = sign_in_service(*args, **kwargs)
+            except ApiError:
+                observability.count("SignInFailed", method=method)
+                raise
+            observability.count("SignInSucceeded", method=method)
+            return new
+
+        return attempt
+
+    return counted
 
 
 # Session fields describing the client: "" (unknown) until User-Agent parsing exists. The session
@@ -130,6 +154,7 @@ def start_session(
     return NewSession(session_model(item, current=True), encode_credential(user["userId"], secret), expire)
 
 
+@sign_in("password")
 def create_email_password_session(body: EmailPasswordSession, caller: Caller) -> NewSession:
     """Password sign-in. Unknown email, wrong password and limits answer alike for known and unknown emails."""
     if caller.credential and find_session(caller.credential):
