@@ -18,7 +18,7 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from local import aws
+from local import aws, demo, reference
 from local.gateway import Gateway
 from local.outbox import Outbox
 from local.template import DEV_PARAMETERS, TEMPLATE_PATH, Function, Resolver, api, functions, layers, load
@@ -50,6 +50,10 @@ def make_app(gateway: Gateway, outbox: Outbox) -> Any:
             else:
                 listing = json.dumps(outbox.entries(), indent=2, ensure_ascii=False)
                 response = Response(listing, mimetype="application/json")
+        elif demo.handles(request.path) and request.method == "GET":
+            response = demo.response(request.path)
+        elif request.path in reference.PATHS and request.method == "GET":
+            response = reference.respond(request.path, gateway.functions)
         else:
             result = gateway.handle(
                 request.method,
@@ -115,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
     if "ProjectId" in resolver.parameters:
         print(f"Project id: {resolver.parameters['ProjectId']}")
     print(f"Outbox:     http://{args.host}:{server.port}{OUTBOX_PATH}")
+    print(f"API docs:   http://{args.host}:{server.port}{reference.DOCS_PATH}")
+    print(f"Demo app:   http://{args.host}:{server.port}{demo.PREFIX}/")
     print("Try:")
     print(
         f"  curl -s -X POST {endpoint}/account -H 'content-type: application/json' "

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -40,14 +40,14 @@ GENERATED_ID = re.compile(r"^[0-9a-f]{20}$")
 class LocalStack:
     """One `python -m local.server` subprocess; a thread drains its output so the pipe never fills."""
 
-    def __init__(self) -> None:
+    def __init__(self, args: Sequence[str] = ("--port", "0")) -> None:
         self.lines: list[str] = []
         self.base_url = ""
         self._ready = threading.Event()
         self.process = subprocess.Popen(
             # --port 0: the server binds a free port itself (no race between picking one and binding it)
             # and prints the URL it got in its ready line.
-            [sys.executable, "-u", "-m", "local.server", "--port", "0"],
+            [sys.executable, "-u", "-m", "local.server", *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

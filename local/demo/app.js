@@ -1,0 +1,136 @@
+// The demo app: what an app does with the Appwrite web SDK (window.Appwrite, from sdk.js).
+// ?endpoint=<API base URL ending in /v1> (default: this origin's /v1) and ?project=<id> (default: "default").
+'use strict';
+
+const { Client, Account, Avatars, ID, AuthenticatorType, AuthenticationFactor } = Appwrite;
+
+const query = new URLSearchParams(location.search);
+const endpoint = query.get('endpoint') || new URL('/v1', location.href).href;
+const project = query.get('project') || 'default';
+const client = new Client().setEndpoint(endpoint).setProject(project);
+const account = new Account(client);
+const avatars = new Avatars(client);
+
+const $ = (id) => document.getElementById(id);
+let challengeId = '';
+
+/** Show one section, hide the others. */
+function show(id) {
+  for (const section of document.querySelectorAll('section')) section.hidden = section.id !== id;
+}
+
+/** Run an SDK step: the page is busy meanwhile (data-busy on <body>), and a failure shows "<type>: <message>". */
+async function run(step) {
+  $('error').textContent = '';
+  document.body.dataset.busy = 'true';
+  try {
+    await step();
+  } catch (error) {
+    $('error').textContent = `${error.type || error.name}: ${error.message}`;
+  } finally {
+    delete document.body.dataset.busy;
+  }
+}
+
+/** Call `handler` with the form's fields when it is submitted. */
+function onSubmit(id, handler) {
+  $(id).addEventListener('submit', (event) => {
+    event.preventDefault();
+    const fields = Object.fromEntries(new FormData(event.target));
+    run(() => handler(fields));
+  });
+}
+
+/** Where the verification link points: this page, as it was opened (endpoint and project kept). */
+function pageUrl() {
+  const url = new URL(location.href);
+  url.hash = '';
+  return url.href;
+}
+
+async function showAccount() {
+  const user = await account.get();
+  const session = await account.getSession({ sessionId: 'current' });
+  $('account-name').textContent = user.name;
+  $('account-email').textContent = user.email;
+  $('account-verified').textContent = user.emailVerification ? 'yes' : 'no';
+  $('account-mfa').textContent = user.mfa ? 'on' : 'off';
+  $('account-factors').textContent = session.factors.join(', ');
+  show('account');
+}
+
+/** After a password: the account, or the second step when MFA asks for more factors. */
+async function enter() {
+  try {
+    await showAccount();
+  } catch (error) {
+    if (error.type !== 'user_more_factors_required') throw error;
+    const challenge = await account.createMfaChallenge({ factor: AuthenticationFactor.Totp });
+    challengeId = challenge.$id;
+    show('challenge');
+  }
+}
+
+async function signUp({ name, email, password }) {
+  await account.create({ userId: ID.unique(), email, password, name });
+  await account.createEmailPasswordSession({ email, password });
+  await account.createEmailVerification({ url: pageUrl() });
+  $('verify-email').textContent = email;
+  show('verify');
+}
+
+async function verify({ link }) {
+  const params = new URL(link.trim()).searchParams;
+  await account.updateEmailVerification({ userId: params.get('userId'), secret: params.get('secret') });
+  const { secret, uri } = await account.createMfaAuthenticator({ type: AuthenticatorType.Totp });
+  $('qr').src = avatars.getQR({ text: uri, size: 400, margin: 1 });
+  $('totp-secret').textContent = secret;
+  show('totp');
+}
+
+async function confirmAuthenticator({ otp }) {
+  await account.updateMfaAuthenticator({ type: AuthenticatorType.Totp, otp: otp.trim() });
+  const { recoveryCodes } = await account.createMfaRecoveryCodes();
+  $('recovery-codes').replaceChildren(
+    ...recoveryCodes.map((code) => Object.assign(document.createElement('li'), { textContent: code })),
+  );
+  show('recovery');
+}
+
+async function answerChallenge({ otp }) {
+  await account.updateMfaChallenge({ challengeId, otp: otp.trim() });
+  await showAccount();
+}
+
+$('endpoint').textContent = endpoint;
+$('project').textContent = project;
+onSubmit('sign-up-form', signUp);
+onSubmit('sign-in-form', async ({ email, password }) => {
+  await account.createEmailPasswordSession({ email, password });
+  await enter();
+});
+onSubmit('verify-form', verify);
+onSubmit('totp-form', confirmAuthenticator);
+onSubmit('challenge-form', answerChallenge);
+$('enable-mfa').addEventListener('click', () =>
+  run(async () => {
+    await account.updateMFA({ mfa: true });
+    await showAccount();
+  }),
+);
+$('sign-out').addEventListener('click', () =>
+  run(async () => {
+    await account.deleteSession({ sessionId: 'current' });
+    show('start');
+  }),
+);
+
+// On load: a signed-in visitor sees the account (or the second step); anyone else the forms.
+run(async () => {
+  try {
+    await enter();
+  } catch (error) {
+    if (error.code !== 401) throw error;
+    show('start');
+  }
+});
