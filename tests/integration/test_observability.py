@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import Any
 
@@ -54,7 +55,7 @@ def metrics(captured: list[dict[str, Any]]) -> list[tuple[str, dict[str, str]]]:
         if "_aws" not in line:
             continue
         [directive] = line["_aws"]["CloudWatchMetrics"]
-        assert directive["Namespace"] == "Authcore"
+        assert directive["Namespace"] == "Authcore/local"  # Authcore/<stack name>, as template.yaml sets it
         dimensions = {name: line[name] for name in directive["Dimensions"][0]}
         found.extend((metric["Name"], dimensions) for metric in directive["Metrics"])
     return found
@@ -97,8 +98,8 @@ def test_sign_ins_are_counted_by_outcome_and_method(api, stdout):
     api.sign_in()
     api.sign_in(password="not the password")
     assert metrics(lines(stdout)) == [
-        ("SignInSucceeded", {"method": "password", "service": "authcore"}),
-        ("SignInFailed", {"method": "password", "service": "authcore"}),
+        ("SignInSucceeded", {"method": "password", "service": "local"}),
+        ("SignInFailed", {"method": "password", "service": "local"}),
     ]
 
 
@@ -162,6 +163,15 @@ def test_denied_keys_are_redacted_at_any_depth(record):
     for secret in ("hunter22", "123456", "a_session_default=abc", '"s"', '"1"'):
         assert secret not in flat
     assert REDACTED in flat
+
+
+def test_exception_notes_are_redacted():
+    error = RuntimeError("boom")
+    error.add_note("password=hunter22")
+    record = logging.LogRecord("authcore", logging.ERROR, __file__, 1, "unhandled error", None, None)
+    record.exc_info = (RuntimeError, error, None)
+    line = RedactingFormatter().format(record)
+    assert "hunter22" not in line and "RuntimeError" in line
 
 
 def test_a_logged_exception_keeps_its_type_and_frames_but_not_its_message():

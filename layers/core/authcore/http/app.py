@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from authcore.errors import CATALOGUE, ApiError
 from authcore.http import transport
 from authcore.models.responses import Error, Session
-from authcore.observability import identify, logger
+from authcore.observability import identify, logged, logger
 
 API_VERSION = "1.0.0"
 JSON = "application/json"
@@ -90,15 +90,11 @@ def _add_headers(response: dict[str, Any], extra: dict[str, str]) -> None:
 
 
 def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
-    """The Lambda handler: project check, routing, then CORS and no-store on every answer, and one
-    log line per request (route, status, error type, userId when known; correlation id = the API
-    Gateway request id)."""
+    """The Lambda handler: project check, routing, then CORS and no-store on every answer (and the
+    request's log line)."""
 
-    @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
+    @logged
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        identity = (event.get("requestContext") or {}).get("identity") or {}
-        route = f"{event.get('httpMethod')} {event.get('resource')}"
-        logger.append_keys(route=route, sourceIp=identity.get("sourceIp"))
         if transport.project_matches(event):
             response = app.resolve(event, context)
         else:
@@ -110,7 +106,6 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
                 "body": error_body(error.type, error.message),
             }
         _add_headers(response, {**transport.cors_headers(event), "Cache-Control": "no-store"})
-        logger.info("request", extra={"status": response["statusCode"]})
         return response
 
     return lambda_handler

@@ -1,0 +1,388 @@
+"""No secret reaches the logs (issue 8, part 1).
+
+Every function of template.yaml is called in-process, through its success and its error paths (wrong
+password, wrong code, malformed body, no session, SES refusing), with every Logger at DEBUG. Each
+secret the flow handles is collected at the handler boundary (request fields, session headers and
+cookies, answers, the dev outbox) and none of them, raw or encoded, may appear in anything written.
+How the capture works, and why it cannot silently miss a line: tests/integration/log_secrets.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import boto3
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from authcore.config import settings
+from tests.conftest import FUNCTIONS
+
+from . import conftest
+from .conftest import lift_cooldowns
+from .log_secrets import Recorder, capture_logs
+from .mfa_fixtures import _fresh_module, wrong
+from .test_delivery_failures import Outage
+
+pytestmark = pytest.mark.usefixtures("steady_rate_window")
+
+EMAIL = "ada@example.com"
+NEW_EMAIL = "ada.lovelace@example.com"
+PHONE = "+14155552671"
+APP_URL = "http://localhost:3000/verify"
+# Passwords with characters a JSON log escapes, so only a search that knows the escaping finds them.
+PASSWORD = 'Ada "Countess" of Lovelace \u2013 1815'
+NEW_PASSWORD = "analytical engine \\ difference engine"
+WRONG_PASSWORD = "Babbage's wrong guess 1834"
+# Secrets only ever sent in malformed requests (wrong type, not JSON, forged).
+MISTYPED_PASSWORD = "mistyped-password-4f1c9e"
+RAW_BODY_PASSWORD = "raw-body-password-77d0a2"
+BEARER = "bearer-token-planted-9b3e51d2"
+# On every request: what a client or a server SDK may send besides the session.
+PLANTED_HEADERS = {"Authorization": f"Bearer {BEARER}", "X-Appwrite-Key": "standard_planted-api-key-0c5a7e"}
+# Functions with a single outcome: a preflight always answers 204, an unknown route always 404.
+ONE_OUTCOME = {"cors_preflight", "route_not_found"}
+
+
+@pytest.fixture
+def logs(capfd, monkeypatch):
+    yield from capture_logs(capfd, monkeypatch)
+
+
+@pytest.fixture
+def load_handler(request, monkeypatch):
+    """How the harness gets a function's handler; with the param "events logged whole", as with
+    POWERTOOLS_LOGGER_LOG_EVENT=true (a debugging switch): each handler first logs its event. The
+    switch is read when a handler is decorated, so each function is then loaded afresh."""
+    if getattr(request, "param", None) != "events logged whole":
+        return conftest.load_handler
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    modules: dict[str, Any] = {}
+
+    def load(function):
+        if function.name not in modules:
+            modules[function.name] = _fresh_module(function)
+        return getattr(modules[function.name], function.handler)
+
+    return load
+
+
+@pytest.fixture
+def recorded(api, logs, monkeypatch, load_handler) -> Recorder:
+    recorder = Recorder(logs, PLANTED_HEADERS)
+    monkeypatch.setattr(conftest, "load_handler", recorder.wrap(load_handler))
+    return recorder
+
+
+@pytest.fixture
+def outage(aws_emulation):
+    outage = Outage()
+    yield outage
+    outage.heal()
+
+
+def expect(answer, status: int):
+    assert answer.status == status, answer.body
+    return answer
+
+
+# --- the flow ------------------------------------------------------------------------------------
+
+
+def account_and_password(api) -> str:
+    """Sign up, sign in, change profile and password, manage sessions; a live password session."""
+    sign_up = {"userId": "unique()", "email": EMAIL, "password": PASSWORD, "name": "Ada"}
+    expect(api("create_account", sign_up), 201)
+    expect(api("create_account", sign_up), 409)
+    expect(api("create_account", {**sign_up, "email": "b@example.com", "password": [MISTYPED_PASSWORD]}), 400)
+    expect(api("create_account", f"userId=unique()&password={RAW_BODY_PASSWORD}"), 400)
+
+    expect(api("create_email_password_session", {"email": EMAIL, "password": WRONG_PASSWORD}), 401)
+    expect(api("create_email_password_session", {"email": EMAIL, "password": {"value": MISTYPED_PASSWORD}}), 400)
+    other = expect(api.sign_in(EMAIL, PASSWORD), 201).credential
+    alias = api("create_email_password_session", {"email": EMAIL, "password": PASSWORD}, route="/account/sessions")
+    session = expect(alias, 201).credential
+
+    # The credential through each transport a client uses, and a forged one.
+    expect(api("get_account", session=session), 200)
+    expect(api("get_account", headers={"Cookie": f"a_session_default={session}"}), 200)
+    expect(api("get_account", headers={"X-Fallback-Cookies": f'{{"a_session_default":"{session}"}}'}), 200)
+    forged = f"{session[:-8]}AAAAAAA="
+    expect(api("get_account", session=forged), 401)
+    expect(api("get_account", session=session, headers={"X-Appwrite-Project": "another"}), 404)
+
+    expect(api("update_name", {"name": "Ada King"}, session=session), 200)
+    expect(api("update_name", {"name": 1815}, session=session), 400)
+    expect(api("get_prefs", session=session), 200)
+    expect(api("get_prefs"), 401)
+    expect(api("update_prefs", {"prefs": {"theme": "dark"}}, session=session), 200)
+    expect(api("update_prefs", {"prefs": "dark"}, session=session), 400)
+    expect(api("update_email", {"email": NEW_EMAIL, "password": WRONG_PASSWORD}, session=session), 401)
+    expect(api("update_email", {"email": NEW_EMAIL, "password": PASSWORD}, session=session), 200)
+    expect(api("update_phone", {"phone": PHONE, "password": WRONG_PASSWORD}, session=session), 401)
+    expect(api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=session), 200)
+
+    expect(api("list_sessions", session=session), 200)
+    expect(api("list_sessions"), 401)
+    expect(api("get_session", session=session, path={"sessionId": "current"}), 200)
+    expect(api("get_session", session=session, path={"sessionId": "nosuchsession"}), 404)
+    expect(api("update_session", session=session, path={"sessionId": "current"}), 200)
+    expect(api("update_session", session=session, path={"sessionId": "nosuchsession"}), 404)
+    other_id = expect(api("get_session", session=other, path={"sessionId": "current"}), 200).body["$id"]
+    expect(api("delete_session", session=session, path={"sessionId": other_id}), 204)
+    expect(api("delete_session", session=session, path={"sessionId": "nosuchsession"}), 404)
+
+    expect(api("update_password", {"password": NEW_PASSWORD, "oldPassword": WRONG_PASSWORD}, session=session), 401)
+    expect(api("update_password", {"password": [MISTYPED_PASSWORD], "oldPassword": PASSWORD}, session=session), 400)
+    expect(api("update_password", {"password": NEW_PASSWORD, "oldPassword": PASSWORD}, session=session), 200)
+    return session
+
+
+def verification(api, sent, session: str, user_id: str) -> None:
+    """Verify the email (by its link) and the phone (by its code), after a wrong secret each."""
+    expect(api("create_email_verification", {"url": "https://evil.example/"}, session=session), 400)
+    expect(api("create_email_verification", {"url": APP_URL}, session=session), 201)
+    link_secret = sent.link(NEW_EMAIL).split("secret=")[1].split("&")[0]
+    expect(api("update_email_verification", {"userId": user_id, "secret": link_secret[::-1]}), 401)
+    expect(api("update_email_verification", {"userId": user_id, "secret": link_secret}), 200)
+
+    expect(api("create_phone_verification", {}), 401)
+    expect(api("create_phone_verification", {}, session=session), 201)
+    code = sent.code(PHONE)
+    expect(api("update_phone_verification", {"userId": user_id, "secret": wrong(code)}), 401)
+    expect(api("update_phone_verification", {"userId": user_id, "secret": code}), 200)
+
+
+def code_sign_in(api, sent, outage) -> None:
+    """Sign in by an emailed code (with a phrase) and by an SMS code; SES refusing once."""
+    lift_cooldowns()
+    outage.start("ses", "refused")
+    expect(api("create_email_token", {"userId": "unique()", "email": NEW_EMAIL}), 503)
+    outage.heal()
+    expect(api("create_email_token", {"userId": "unique()", "email": 5}), 400)
+    token = expect(api("create_email_token", {"userId": "unique()", "email": NEW_EMAIL, "phrase": True}), 201).body
+    assert token["phrase"]
+    code = sent.code(NEW_EMAIL)
+    expect(api("create_session", {"userId": token["userId"], "secret": wrong(code)}), 401)
+    expect(api("create_session", {"userId": token["userId"], "secret": [code]}), 400)
+    expect(api("create_session", {"userId": token["userId"], "secret": code}), 201)
+
+    lift_cooldowns()
+    expect(api("create_phone_token", {"userId": "unique()", "phone": "not a phone"}), 400)
+    token = expect(api("create_phone_token", {"userId": "unique()", "phone": PHONE}), 201).body
+    expect(api("create_session", {"userId": token["userId"], "secret": sent.code(PHONE)}), 201)
+
+
+def mfa(api, sent, session: str, totp_clock) -> None:
+    """Recovery codes, an authenticator (and its QR code), MFA on, a sign-in finished by each factor,
+    then everything undone by the last of those sessions."""
+    recovery = expect(api("create_mfa_recovery_codes", {}, session=session), 201).body["recoveryCodes"]
+    expect(api("create_mfa_recovery_codes", {}, session=session), 409)
+    expect(api("create_mfa_authenticator", {}, session=session, path={"type": "sms"}), 400)
+    authenticator = expect(api("create_mfa_authenticator", {}, session=session, path={"type": "totp"}), 200).body
+    expect(api("get_qr", query={"text": authenticator["uri"]}), 200)
+    expect(api("get_qr", query={"text": authenticator["uri"], "size": "0"}), 400)
+    guess = {"otp": totp_clock.wrong_code(authenticator["secret"])}
+    expect(api("update_mfa_authenticator", guess, session=session, path={"type": "totp"}), 401)
+    otp = {"otp": totp_clock.code(authenticator["secret"])}
+    expect(api("update_mfa_authenticator", otp, session=session, path={"type": "totp"}), 200)
+    expect(api("update_mfa", {"mfa": "on"}, session=session), 400)
+    expect(api("update_mfa", {"mfa": True}, session=session), 200)
+
+    # The password session is one factor short now: what needs the second factor is refused.
+    expect(api("get_mfa_recovery_codes", session=session), 401)
+    expect(api("update_mfa_recovery_codes", {}, session=session), 401)
+    expect(api("delete_mfa_authenticator", session=session, path={"type": "totp"}), 401)
+    expect(api("list_mfa_factors"), 401)
+    expect(api("list_mfa_factors", session=session), 200)
+    expect(api("create_mfa_challenge", {"factor": "carrier pigeon"}, session=session), 400)
+
+    secret = authenticator["secret"]
+    factors = {  # factor: (the right answer, a wrong one), read once the challenge was sent
+        "email": lambda: (sent.code(NEW_EMAIL), wrong(sent.code(NEW_EMAIL))),
+        "phone": lambda: (sent.code(PHONE), wrong(sent.code(PHONE))),
+        "totp": lambda: (totp_clock.code(secret), totp_clock.wrong_code(secret)),
+        "recoverycode": lambda: (recovery[0], recovery[0][::-1]),
+    }
+    for factor, answers in factors.items():
+        lift_cooldowns()
+        totp_clock.next_step()
+        credential = expect(api.sign_in(NEW_EMAIL, NEW_PASSWORD), 201).credential
+        challenge = expect(api("create_mfa_challenge", {"factor": factor}, session=credential), 201).body["$id"]
+        otp, guess = answers()
+        expect(api("update_mfa_challenge", {"challengeId": challenge, "otp": [otp]}, session=credential), 400)
+        expect(api("update_mfa_challenge", {"challengeId": challenge, "otp": otp}), 401)
+        expect(api("update_mfa_challenge", {"challengeId": challenge, "otp": guess}, session=credential), 401)
+        expect(api("update_mfa_challenge", {"challengeId": challenge, "otp": otp}, session=credential), 200)
+
+    # The last session has a recent challenge: it may read and renew the codes, and undo it all.
+    expect(api("get_mfa_recovery_codes", session=credential), 200)
+    expect(api("update_mfa_recovery_codes", {}, session=credential), 200)
+    expect(api("delete_mfa_authenticator", session=credential, path={"type": "totp"}), 204)
+    expect(api("update_mfa", {"mfa": False}, session=credential), 200)
+    expect(api("delete_sessions", session=credential), 204)
+    expect(api("delete_sessions", session=credential), 401)
+
+
+def the_rest(api) -> None:
+    """A CORS preflight and an unknown route."""
+    expect(api("cors_preflight"), 204)
+    expect(api("route_not_found", {"password": MISTYPED_PASSWORD}), 404)
+
+
+@pytest.fixture
+def flow(recorded, api, sent, outage, totp_clock) -> Recorder:
+    """The whole flow, recorded; then the secrets only the outbox and the server hold."""
+    session = account_and_password(api)
+    user_id = expect(api("get_account", session=session), 200).body["$id"]
+    verification(api, sent, session, user_id)
+    code_sign_in(api, sent, outage)
+    mfa(api, sent, session, totp_clock)
+    the_rest(api)
+    recorded.secrets.from_outbox(sent.outbox.entries())
+    recorded.secrets.add("request password (raw body)", RAW_BODY_PASSWORD)
+    key = boto3.client("secretsmanager").get_secret_value(SecretId=settings().code_key_secret)["SecretString"]
+    recorded.secrets.add("code key", key)
+    recorded.logs.read()  # this runs in the setup phase, whose capture ends with it
+    return recorded
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+
+def test_the_capture_sees_every_way_a_function_can_log(recorded, api, logs, monkeypatch):
+    """If this fails, the other tests here prove nothing: their capture would miss lines."""
+    from authcore.observability import logger as service_logger
+    from authcore.services import verification
+    from authcore.services.codes import logger as child_logger
+
+    service_logger.debug("marker-service-debug")
+    child_logger.debug("marker-child-debug")
+    logging.getLogger("botocore.credentials").warning("marker-library-warning")
+    print("marker-print")
+    print("marker-stderr", file=sys.stderr)
+    os.write(1, b"marker-fd\n")
+
+    def fails(body):
+        raise RuntimeError("marker-unhandled-error")
+
+    monkeypatch.setattr(verification, "update_email_verification", fails)
+    expect(api("update_email_verification", {"userId": "ada", "secret": "0" * 64}), 500)
+    [invocation] = recorded.invocations
+    assert "RuntimeError" in invocation.logs and invocation.request_id in invocation.logs
+    for marker in ("service-debug", "child-debug", "library-warning", "print", "stderr", "fd"):
+        assert f"marker-{marker}" in logs.text, marker
+
+
+# Every kind of secret the flow must have met, or the search below proves less than it seems.
+KINDS = {
+    "request password",
+    "request oldPassword",
+    "request secret",
+    "request otp",
+    "request password (raw body)",
+    "X-Appwrite-Session header",
+    "X-Appwrite-Session header (its decoded secret)",
+    "session cookie sent",
+    "session cookie sent (its decoded secret)",
+    "X-Fallback-Cookies sent (whole header)",
+    "X-Fallback-Cookies answered (whole header)",
+    "session cookie set",
+    "session cookie set (its decoded secret)",
+    "Authorization header",
+    "X-Appwrite-Key header",
+    "TOTP secret",
+    "otpauth URI",
+    "recovery code",
+    "phrase",
+    "six-digit code sent",
+    "verification link secret",
+    "code key",
+}
+
+
+def test_no_secret_reaches_the_logs_through_any_endpoint(flow, logs):
+    statuses: dict[str, set[int]] = {}
+    for invocation in flow.invocations:
+        statuses.setdefault(invocation.function, set()).add(invocation.status)
+    assert statuses.keys() == FUNCTIONS.keys()
+    for name, seen in statuses.items():
+        if name not in ONE_OUTCOME:
+            assert any(s < 300 for s in seen) and any(s >= 400 for s in seen), (name, seen)
+    assert flow.secrets.all_kinds() >= KINDS
+    assert len(flow.secrets.of_kind("recovery code")) == 20  # both sets of ten
+
+    # The capture holds every request's line (the preflight's: see the next test) and the SES refusal.
+    silent = {i.function for i in flow.invocations if i.function != "cors_preflight" and i.request_id not in i.logs}
+    assert not silent
+    assert "message not sent" in next(i.logs for i in flow.invocations if i.status == 503)
+    assert_no_leak(flow, logs)
+
+
+@pytest.mark.parametrize("load_handler", ["events logged whole"], indirect=True)
+def test_no_secret_reaches_the_logs_when_events_are_logged_whole(flow, logs):
+    assert any('"httpMethod"' in i.logs for i in flow.invocations)  # the events were logged
+    assert_no_leak(flow, logs)
+
+
+def assert_no_leak(flow: Recorder, logs) -> None:
+    """No secret in any invocation's lines (reported by function and kind), nor anywhere else."""
+    leaks = {i.function: kinds for i in flow.invocations if (kinds := flow.secrets.leaked_into(i.logs))}
+    assert not leaks
+    leaked = flow.secrets.leaked_into(logs.text)
+    assert not leaked
+
+
+def test_a_preflight_logs_its_request_id(recorded, api):
+    expect(api("cors_preflight"), 204)
+    [invocation] = recorded.invocations
+    assert invocation.request_id in invocation.logs
+
+
+def test_denied_fields_of_a_child_loggers_line_are_redacted(logs):
+    """The deny-list applies to what a module's child Logger adds, too (they share the service's handler)."""
+    from authcore.services.codes import logger
+
+    logger.info("planted", extra={"password": MISTYPED_PASSWORD, "headers": {"Authorization": f"Bearer {BEARER}"}})
+    text = logs.text
+    assert "planted" in text
+    assert MISTYPED_PASSWORD not in text and BEARER not in text
+
+
+def echoed_by_pydantic(password: str) -> Exception:
+    """What pydantic raises for a value of the wrong type: its text quotes the value."""
+    try:
+        TypeAdapter(int).validate_python(password)
+    except ValidationError as error:
+        return error
+    raise AssertionError("pydantic accepted a password as an int")
+
+
+def carried_in_a_note(password: str) -> Exception:
+    """An error with a note (Python 3.11's add_note; libraries add context to errors this way)."""
+    error = RuntimeError("store refused the item")
+    error.add_note(f"while writing {password}")
+    return error
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [echoed_by_pydantic, carried_in_a_note],
+)
+def test_a_secret_in_an_unexpected_errors_text_is_not_logged(raised, recorded, api, logs, monkeypatch):
+    """An error escaping a service whose text quotes the request's password must not carry it into
+    the "unhandled error" line (its type and stack are enough to find the bug)."""
+    from authcore.services import accounts
+
+    def fails(body, caller):
+        raise raised(body.password)
+
+    monkeypatch.setattr(accounts, "create_account", fails)
+    expect(api("create_account", {"userId": "unique()", "email": EMAIL, "password": PASSWORD}), 500)
+    [invocation] = recorded.invocations
+    assert "unhandled error" in invocation.logs and invocation.request_id in invocation.logs
+    leaked = recorded.secrets.leaked_into(logs.text)
+    assert not leaked
