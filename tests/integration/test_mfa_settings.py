@@ -37,7 +37,7 @@ from .mfa_fixtures import (
     verify_phone,
 )
 
-NO_FACTORS = {"totp": False, "email": False, "phone": False, "recoveryCode": False}
+NO_FACTORS = {"totp": False, "email": False, "phone": False, "recoveryCode": False, "custom": False}
 RECOVERY_CODE = re.compile(r"^[0-9a-f]{16}$")
 SUBJECT_MFA_ON = "Multi-factor authentication turned on for My App"
 SUBJECT_MFA_OFF = "Multi-factor authentication turned off for My App"
@@ -86,7 +86,13 @@ def test_the_factors_list_shows_each_factor_once_it_is_verified(api, sent, ada, 
     assert verify_authenticator(api, ada.credential, totp_clock.code(secret)).status == 200
     assert factors(api, ada.credential) == {**NO_FACTORS, "email": True, "phone": True, "totp": True}
     create_recovery_codes(api, ada.credential)
-    assert factors(api, ada.credential) == {"totp": True, "email": True, "phone": True, "recoveryCode": True}
+    assert factors(api, ada.credential) == {
+        "totp": True,
+        "email": True,
+        "phone": True,
+        "recoveryCode": True,
+        "custom": False,
+    }
 
 
 def test_the_factors_list_shows_recovery_codes_only_while_unused_ones_remain(api, ada):

@@ -7,6 +7,7 @@ import pytest
 from authcore.clock import now_ms
 from authcore.security.tokens import encode_credential
 from authcore.store.table import client, marshal, table_name, user_key
+from tests.integration.conftest import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
@@ -144,3 +145,33 @@ def test_signing_in_records_the_access_time(api):
     account = api.sign_up()
     credential = api.session_for()
     assert api("get_account", session=credential).body["accessedAt"] > account["accessedAt"]
+
+
+def test_delete_sessions_but_the_current_one_keeps_the_caller_signed_in(api):
+    api.sign_up()
+    keep, other = api.session_for(), api.session_for()
+    answer = api("delete_sessions", {"current": False}, session=keep)
+    assert answer.status == 204
+    assert "set-cookie" not in answer.headers and "x-fallback-cookies" not in answer.headers
+    assert api("get_account", session=other).status == 401
+    assert api("get_account", session=keep).status == 200
+    assert api("delete_sessions", {"current": "no"}, session=keep).status == 400
+
+
+@pytest.mark.parametrize(("duration", "lifetime_s"), [(60, 60), (3600.5, 3600.5), (10**9, 30 * 24 * 3600)])
+def test_a_password_session_may_be_shorter_never_longer(api, duration, lifetime_s):
+    from datetime import datetime
+
+    api.sign_up()
+    answer = api(
+        "create_email_password_session", {"email": "ada@example.com", "password": PASSWORD, "duration": duration}
+    )
+    assert answer.status == 201, answer.body
+    created, expire = (datetime.fromisoformat(answer.body[key]).timestamp() for key in ("$createdAt", "expire"))
+    assert expire - created == pytest.approx(lifetime_s, abs=0.002)
+
+
+def test_a_session_shorter_than_a_minute_is_refused(api):
+    api.sign_up()
+    answer = api("create_email_password_session", {"email": "ada@example.com", "password": PASSWORD, "duration": 59})
+    assert answer.status == 400 and answer.body["type"] == "general_argument_invalid"

@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+    # defer_build: built on first use, so a cold start pays only for the models its function returns.
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True, defer_build=True)
 
 
 class Error(Model):
@@ -100,6 +101,7 @@ class MfaFactors(Model):
     email: bool
     phone: bool
     recoveryCode: bool
+    custom: bool = False  # Appwrite's custom factor, which we do not serve; web SDK 28 requires the field
 
 
 class MfaRecoveryCodes(Model):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 MEMORY_KIB = 19 * 1024
 TIME_COST = 2
@@ -14,6 +15,8 @@ PARALLELISM = 1
 
 @cache
 def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher  # on first use: most functions never hash, and their cold start skips it
+
     return PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM)
 
 
@@ -29,6 +32,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; an absent hash still costs one full verification."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
         return _hasher().verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):

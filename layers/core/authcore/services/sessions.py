@@ -110,16 +110,19 @@ def start_session(
     sign_in_counter: tuple[str, str] | None = None,
     token_use_for: Callable[[dict[str, Any]], TokenUse] | None = None,
     end_all_sessions: bool = False,
+    lifetime_seconds: float | None = None,
 ) -> NewSession:
     """Create a session for `user`, ending the oldest beyond the cap. Shared by every sign-in method.
 
     `token_use_for(user)` gives the one-time code spent in the same write; it is asked again with the
     fresh profile when a concurrent write makes this one retry (and may refuse by raising).
-    `end_all_sessions` ends every other session of the user in the same write.
+    `end_all_sessions` ends every other session of the user in the same write. `lifetime_seconds`
+    shortens the session (never beyond the configured lifetime).
     """
     secret = new_secret()
     now = now_ms()
-    expire = now + settings().session_lifetime_seconds * 1000
+    lifetime = min(lifetime_seconds or settings().session_lifetime_seconds, settings().session_lifetime_seconds)
+    expire = now + int(lifetime * 1000)
     item = {
         "digest": digest(secret),
         "sessionId": unique_id(),
@@ -176,7 +179,13 @@ def create_email_password_session(body: EmailPasswordSession, caller: Caller) ->
     if needs_rehash(user["passwordHash"]):
         user = users_store.update_user(user["userId"], {"passwordHash": hash_password(body.password)})
     return start_session(
-        user, caller, "email", ["password"], provider_uid=body.email, sign_in_counter=(body.email, counter)
+        user,
+        caller,
+        "email",
+        ["password"],
+        provider_uid=body.email,
+        sign_in_counter=(body.email, counter),
+        lifetime_seconds=body.duration,
     )
 
 
@@ -221,6 +230,9 @@ def delete_session(principal: Principal, session_id: str) -> bool:
     return item["digest"] == principal.session["digest"]
 
 
-def delete_sessions(principal: Principal) -> None:
+def delete_sessions(principal: Principal, current: bool = True) -> None:
+    """End every session of the user; with `current` false, every one but the caller's."""
     digests = {s["digest"] for s in principal.sessions} | set(principal.user.get("sessions", {}))
+    if not current:
+        digests.discard(principal.session["digest"])
     sessions_store.end_sessions(principal.user["userId"], sorted(digests))
