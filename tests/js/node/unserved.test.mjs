@@ -1,0 +1,73 @@
+// The web SDK's methods this API does not serve (consents, identities, JWTs, password recovery, anonymous / OAuth /
+// magic-URL / ID-token sessions, status, push targets, email-verification OTP, the deprecated updatePhoneSession,
+// client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown route to, with an
+// AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { Browser, ENDPOINT, rejects } from './support.mjs';
+
+const PASSWORD = 'a long enough password';
+const URL_PARAM = 'http://localhost:3000/page';
+
+const UNSERVED_ACCOUNT_CALLS = {
+  listConsents: (a) => a.listConsents(),
+  getConsent: (a) => a.getConsent({ consentId: 'c1' }),
+  deleteConsent: (a) => a.deleteConsent({ consentId: 'c1' }),
+  listConsentTokens: (a) => a.listConsentTokens({ consentId: 'c1' }),
+  getConsentToken: (a) => a.getConsentToken({ consentId: 'c1', tokenId: 't1' }),
+  deleteConsentToken: (a) => a.deleteConsentToken({ consentId: 'c1', tokenId: 't1' }),
+  listIdentities: (a) => a.listIdentities(),
+  deleteIdentity: (a) => a.deleteIdentity({ identityId: 'i1' }),
+  createJWT: (a) => a.createJWT(),
+  createRecovery: (a) => a.createRecovery({ email: 'ada@example.com', url: URL_PARAM }),
+  updateRecovery: (a) => a.updateRecovery({ userId: 'u1', secret: 's1', password: PASSWORD }),
+  createRecoveryOTP: (a) => a.createRecoveryOTP({ userId: 'u1', email: 'ada@example.com' }),
+  updateRecoveryOTP: (a) => a.updateRecoveryOTP({ userId: 'u1', secret: 's1', password: PASSWORD }),
+  createAnonymousSession: (a) => a.createAnonymousSession(),
+  createIdTokenSession: (a) => a.createIdTokenSession({ provider: 'google', idToken: 'x' }),
+  updateMagicURLSession: (a) => a.updateMagicURLSession({ userId: 'u1', secret: 's1' }),
+  updatePhoneSession: (a) => a.updatePhoneSession({ userId: 'u1', secret: 's1' }),
+  updateStatus: (a) => a.updateStatus(),
+  createPushTarget: (a) => a.createPushTarget({ targetId: 'p1', identifier: 'device' }),
+  updatePushTarget: (a) => a.updatePushTarget({ targetId: 'p1', identifier: 'device' }),
+  deletePushTarget: (a) => a.deletePushTarget({ targetId: 'p1' }),
+  createMagicURLToken: (a) => a.createMagicURLToken({ userId: 'unique()', email: 'ada@example.com' }),
+  createEmailVerificationOTP: (a) => a.createEmailVerificationOTP(),
+  updateEmailVerificationOTP: (a) => a.updateEmailVerificationOTP({ userId: 'u1', secret: 's1' }),
+};
+
+// URL builders: OAuth flows navigate to these, avatars load them with <img src>.
+const UNSERVED_URLS = {
+  createOAuth2Session: (b) => b.account.createOAuth2Session({ provider: 'google' }),
+  createOAuth2Token: (b) => b.account.createOAuth2Token({ provider: 'google' }),
+  getBrowser: (b) => b.avatars.getBrowser({ code: 'ch' }),
+  getCreditCard: (b) => b.avatars.getCreditCard({ code: 'visa' }),
+  getFavicon: (b) => b.avatars.getFavicon({ url: 'https://example.com' }),
+  getFlag: (b) => b.avatars.getFlag({ code: 'fr' }),
+  getImage: (b) => b.avatars.getImage({ url: 'https://example.com/a.png' }),
+  getInitials: (b) => b.avatars.getInitials({ name: 'Ada Lovelace' }),
+  getPhoto: (b) => b.avatars.getPhoto({ url: 'https://example.com/a.png' }),
+  getScreenshot: (b) => b.avatars.getScreenshot({ url: 'https://example.com' }),
+};
+
+test('unserved account methods answer 404 general_route_not_found', async (t) => {
+  for (const [name, call] of Object.entries(UNSERVED_ACCOUNT_CALLS)) {
+    await t.test(name, () => rejects(call(new Browser().account), 404, 'general_route_not_found'));
+  }
+});
+
+test('client.ping answers 404 general_route_not_found', () =>
+  rejects(new Browser().client.ping(), 404, 'general_route_not_found'));
+
+test('unserved URL builders point at 404 general_route_not_found', async (t) => {
+  for (const [name, build] of Object.entries(UNSERVED_URLS)) {
+    await t.test(name, async () => {
+      const url = build(new Browser());
+      assert.ok(url.startsWith(`${ENDPOINT}/`), url);
+      const response = await fetch(url);
+      assert.equal(response.status, 404);
+      assert.equal((await response.json()).type, 'general_route_not_found');
+    });
+  }
+});
