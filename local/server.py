@@ -92,12 +92,30 @@ def prepare_process(template_functions: Iterable[Function], import_dirs: Iterabl
     os.environ.update(merged)
 
 
+def create_api_keys(specs: list[str]) -> list[tuple[str, str]]:
+    """Server API keys in the emulated table, from NAME:SCOPE,SCOPE specs: (name, key) each."""
+    from authcore.services.apikeys import create_key  # after prepare_process: the layer is importable
+
+    keys = []
+    for spec in specs:
+        name, _, scopes = spec.partition(":")
+        keys.append((name, create_key(name, scopes.split(","))[1]))
+    return keys
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local.server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="0 picks a free port")
     parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
     parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="NAME:SCOPE,SCOPE",
+        help="create a server API key at startup and print it (repeatable)",
+    )
     args = parser.parse_args(argv)
     overrides = {**DEV_PARAMETERS, **dict(item.split("=", 1) for item in args.parameter_overrides)}
 
@@ -109,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     prepare_process(template_functions, [root, *layers(template, root=root)])
     gateway = Gateway(template_functions, api(template, resolver))
     gateway.preload()
+    keys = create_api_keys(args.api_key)
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(
@@ -121,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Outbox:     http://{args.host}:{server.port}{OUTBOX_PATH}")
     print(f"API docs:   http://{args.host}:{server.port}{reference.DOCS_PATH}")
     print(f"Demo app:   http://{args.host}:{server.port}{demo.PREFIX}/")
+    for name, key in keys:
+        print(f"API key {name}: {key}")
     print("Try:")
     print(
         f"  curl -s -X POST {endpoint}/account -H 'content-type: application/json' "

@@ -1,7 +1,7 @@
 """POST /account/sessions/token: sign in with a one-time code from email or SMS."""
 
 from authcore.http.app import create_app, doc, entrypoint, signed_in
-from authcore.http.depends import CallerInfo
+from authcore.http.depends import CallerInfo, SsrKey
 from authcore.models.requests import TokenSession
 from authcore.models.responses import Session
 from authcore.services import otp
@@ -10,9 +10,9 @@ app = create_app()
 
 
 @app.post("/account/sessions/token", responses=doc(201, Session, 400, 401, 429))
-def create_session(body: TokenSession, caller: CallerInfo):
+def create_session(body: TokenSession, caller: CallerInfo, key: SsrKey):
     new = otp.create_session(body, caller)
-    return signed_in(app.current_event.raw_event, new.session, new.credential, new.expire)
+    return signed_in(app.current_event.raw_event, new.session, new.credential, new.expire, reveal=key is not None)
 
 
 lambda_handler = entrypoint(app)

@@ -19,6 +19,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from authcore.config import settings
+from authcore.services.apikeys import create_key
 from tests.conftest import FUNCTIONS
 
 from . import conftest
@@ -41,8 +42,9 @@ WRONG_PASSWORD = "Babbage's wrong guess 1834"
 MISTYPED_PASSWORD = "mistyped-password-4f1c9e"
 RAW_BODY_PASSWORD = "raw-body-password-77d0a2"
 BEARER = "bearer-token-planted-9b3e51d2"
-# On every request: what a client or a server SDK may send besides the session.
-PLANTED_HEADERS = {"Authorization": f"Bearer {BEARER}", "X-Appwrite-Key": "standard_planted-api-key-0c5a7e"}
+# On every request: what a client or a server SDK may send besides the session (and a server API key,
+# see `recorded`).
+PLANTED_HEADERS = {"Authorization": f"Bearer {BEARER}"}
 # Functions with a single outcome: a preflight always answers 204, an unknown route always 404.
 ONE_OUTCOME = {"cors_preflight", "route_not_found"}
 
@@ -72,7 +74,10 @@ def load_handler(request, monkeypatch):
 
 @pytest.fixture
 def recorded(api, logs, monkeypatch, load_handler) -> Recorder:
-    recorder = Recorder(logs, PLANTED_HEADERS)
+    # A real server API key on every request: sign-ins then answer with the session secret (SSR), and
+    # the key itself is one more secret to look for.
+    _, key = create_key("planted", ["sessions.write", "users.read", "users.write"])
+    recorder = Recorder(logs, {**PLANTED_HEADERS, "X-Appwrite-Key": key})
     monkeypatch.setattr(conftest, "load_handler", recorder.wrap(load_handler))
     return recorder
 

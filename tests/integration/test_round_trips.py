@@ -587,3 +587,21 @@ def test_kms_rights_are_encrypt_or_decrypt_on_the_application_key():
 
 def test_the_qr_function_has_no_rights():
     assert FUNCTIONS["get_qr"].policies == []
+
+
+# --- server API keys (issue 9) --------------------------------------------------------------------
+
+KEY_CHECK = ["UpdateItem"]  # reads the key and counts the request on it in one call
+
+
+def test_a_server_key_adds_one_call_only_when_presented(api, sent, dynamo_calls):
+    from authcore.services.apikeys import create_key
+
+    key = {"X-Appwrite-Key": create_key("ssr", ["sessions.write"])[1]}
+    api.sign_up()
+    body = {"email": "ada@example.com", "password": PASSWORD}
+    assert api("create_email_password_session", body, headers=key).status == 201
+    assert dynamo_calls.operations == KEY_CHECK + EXPECTED["create_email_password_session"]
+    user_id = api("create_email_token", {"userId": "unique()", "email": "grace@example.com"}).body["userId"]
+    answer = api("create_session", {"userId": user_id, "secret": sent.code("grace@example.com")}, headers=key)
+    assert answer.status == 201 and dynamo_calls.operations == KEY_CHECK + EXPECTED["create_session"]

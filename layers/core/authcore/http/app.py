@@ -129,11 +129,14 @@ def no_content(headers: dict[str, str] | None = None, cookies: list[Cookie] | No
     return Response(204, "text/plain; charset=utf-8", "", headers=headers, cookies=cookies)
 
 
-def signed_in(event: dict[str, Any], session: Session, credential: str, expire_ms: int) -> Response:
-    """201 with the new Session, its cookies and the X-Fallback-Cookies header (API.md §1)."""
+def signed_in(
+    event: dict[str, Any], session: Session, credential: str, expire_ms: int, reveal: bool = False
+) -> Response:
+    """201 with the new Session, its cookies and the X-Fallback-Cookies header (API.md §1). With
+    `reveal` (a server API key asked, for SSR) the Session's `secret` is the credential itself."""
     identify(session.userId)
     return created(
-        session,
+        session.model_copy(update={"secret": credential}) if reveal else session,
         headers=transport.fallback_cookies_header(credential),
         cookies=transport.session_cookies(event, credential, expire_ms),
     )

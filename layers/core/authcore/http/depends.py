@@ -11,6 +11,7 @@ from authcore.errors import ApiError
 from authcore.http import transport
 from authcore.models.caller import Caller
 from authcore.observability import identify
+from authcore.services.apikeys import INVALID_KEY, ServerKey, authorize
 from authcore.services.auth import Principal, authenticate
 from authcore.services.factors import needs_more_factors
 
@@ -58,8 +59,31 @@ def session_with_all(caller: Annotated[Caller, Depends(read_caller)]) -> Princip
     return _known(authenticate(caller.credential, with_all_sessions=True))
 
 
+def _server_key(scope: str):
+    """A dependency: the request's server API key, which must have `scope` (401 without one)."""
+
+    def server_key(request: Request) -> ServerKey:
+        presented = transport.api_key(request.resolved_event.raw_event)
+        if not presented:
+            raise ApiError("general_unauthorized_scope", INVALID_KEY)
+        return authorize(presented, scope)
+
+    return server_key
+
+
+def ssr_key(request: Request) -> ServerKey | None:
+    """The server API key of an SSR sign-in (scope sessions.write), or None when no key is presented:
+    a request without one costs nothing more."""
+    presented = transport.api_key(request.resolved_event.raw_event)
+    return authorize(presented, "sessions.write") if presented else None
+
+
 CallerInfo = Annotated[Caller, Depends(read_caller)]
 GatedSession = Annotated[Principal, Depends(gated_session)]
 GatedSessionWithAll = Annotated[Principal, Depends(gated_session_with_all)]
 SessionWithAll = Annotated[Principal, Depends(session_with_all)]
 UngatedSession = Annotated[Principal, Depends(ungated_session)]
+SsrKey = Annotated[ServerKey | None, Depends(ssr_key)]
+UsersRead = Annotated[ServerKey, Depends(_server_key("users.read"))]
+UsersWrite = Annotated[ServerKey, Depends(_server_key("users.write"))]
+SessionsWrite = Annotated[ServerKey, Depends(_server_key("sessions.write"))]

@@ -92,6 +92,11 @@ def credential(event: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def api_key(event: dict[str, Any]) -> str:
+    """The server API key a request presents (API.md §6), "" when none."""
+    return header(event, "X-Appwrite-Key") or header(event, "X-Nuvix-Key")
+
+
 def is_https(event: dict[str, Any]) -> bool:
     return header(event, "X-Forwarded-Proto").lower() != "http"
 

@@ -1,0 +1,132 @@
+"""Server API keys (issue 9, API.md §6): checking them, and SSR sign-ins that reveal the session secret."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from authcore.clock import now_ms
+from authcore.services import apikeys
+from authcore.store import apikeys as apikeys_store
+
+from .conftest import PASSWORD, table_items
+from .test_observability import stdout  # noqa: F401 (a fixture)
+
+INVALID = {"type": "general_unauthorized_scope", "message": apikeys.INVALID_KEY}
+
+
+@pytest.fixture
+def key_for(api):
+    """A stored key with these scopes (and expiry, epoch ms); returns the key string."""
+
+    def make(*scopes: str, expire_ms: int = 0) -> str:
+        return apikeys.create_key("ssr-app", list(scopes), expire_ms)[1]
+
+    return make
+
+
+def _error(answer) -> dict[str, str]:
+    return {"type": answer.body["type"], "message": answer.body["message"]}
+
+
+def test_a_key_is_stored_only_as_a_hash(key_for):
+    key = key_for("sessions.write")
+    key_id, secret = key.split(".")
+    assert len(key_id) == 20 and len(secret) == 64  # 256 random bits
+    (item,) = table_items("APIKEY#")
+    assert item["pk"] == f"APIKEY#{key_id}" and item["sk"] == "KEY"
+    assert item["name"] == "ssr-app" and item["scopes"] == ["sessions.write"] and item["expire"] == 0
+    assert secret not in json.dumps(item, default=str) and item["hash"] != secret
+
+
+def test_new_key_refuses_unknown_scopes_and_empty_names():
+    with pytest.raises(ValueError, match="scopes"):
+        apikeys.new_key("x", ["users.read", "teams.write"])
+    with pytest.raises(ValueError, match="scopes"):
+        apikeys.new_key("x", [])
+    with pytest.raises(ValueError, match="name"):
+        apikeys.new_key(" ", ["users.read"])
+
+
+def test_ssr_password_sign_in_returns_the_credential_as_the_secret(api, key_for):
+    api.sign_up()
+    plain = api.sign_in()
+    assert plain.status == 201 and plain.body["secret"] == ""
+    key = key_for("sessions.write")
+    ssr = api("create_email_password_session", {"email": "ada@example.com", "password": PASSWORD},
+              headers={"X-Appwrite-Key": key})  # fmt: skip
+    assert ssr.status == 201
+    assert ssr.body["secret"] == ssr.credential  # what client.set_session() takes
+    assert api("get_account", session=ssr.body["secret"]).status == 200
+
+
+def test_ssr_code_sign_in_returns_the_credential_as_the_secret(api, sent, key_for):
+    key = key_for("sessions.write")
+    user_id = api("create_email_token", {"userId": "unique()", "email": "ada@example.com"}).body["userId"]
+    body = {"userId": user_id, "secret": sent.code("ada@example.com")}
+    answer = api("create_session", body, headers={"X-Nuvix-Key": key})
+    assert answer.status == 201 and answer.body["secret"] == answer.credential
+    assert api("get_account", session=answer.body["secret"]).status == 200
+
+
+@pytest.mark.parametrize(
+    "presented",
+    ["not-a-key", "0" * 20 + "." + "0" * 64, "forged"],
+    ids=["malformed", "unknown", "wrong secret"],
+)
+def test_a_wrong_key_is_refused_with_one_generic_message(api, key_for, presented):
+    api.sign_up()
+    if presented == "forged":  # a real key id with another secret
+        presented = key_for("sessions.write").split(".")[0] + "." + "f" * 64
+    answer = api("create_email_password_session", {"email": "ada@example.com", "password": PASSWORD},
+                 headers={"X-Appwrite-Key": presented})  # fmt: skip
+    assert answer.status == 401 and _error(answer) == INVALID
+
+
+def test_expired_and_revoked_keys_are_refused(api, key_for):
+    api.sign_up()
+    body = {"email": "ada@example.com", "password": PASSWORD}
+    expired = key_for("sessions.write", expire_ms=now_ms() - 1)
+    assert _error(api("create_email_password_session", body, headers={"X-Appwrite-Key": expired})) == INVALID
+    live = key_for("sessions.write", expire_ms=now_ms() + 3_600_000)
+    assert api("create_email_password_session", body, headers={"X-Appwrite-Key": live}).status == 201
+    assert apikeys_store.delete_key(live.split(".")[0])
+    assert _error(api("create_email_password_session", body, headers={"X-Appwrite-Key": live})) == INVALID
+    assert not apikeys_store.delete_key(live.split(".")[0])
+
+
+def test_a_key_without_the_scope_is_refused_and_named(api, key_for):
+    api.sign_up()
+    key = key_for("users.read")
+    answer = api("create_email_password_session", {"email": "ada@example.com", "password": PASSWORD},
+                 headers={"X-Appwrite-Key": key})  # fmt: skip
+    assert answer.status == 401
+    assert _error(answer) == {
+        "type": "general_unauthorized_scope",
+        "message": "The key lacks the scope sessions.write.",
+    }
+
+
+def test_key_requests_are_rate_limited_per_key(api, key_for, monkeypatch, steady_rate_window):
+    monkeypatch.setattr(apikeys, "RATE_LIMIT", 3)
+    api.sign_up()
+    key, other = key_for("sessions.write"), key_for("sessions.write")
+    body = {"email": "ada@example.com", "password": PASSWORD}
+    for _ in range(3):
+        assert api("create_email_password_session", body, headers={"X-Appwrite-Key": key}).status == 201
+    limited = api("create_email_password_session", body, headers={"X-Appwrite-Key": key})
+    assert limited.status == 429 and limited.header("X-RateLimit-Limit") == "3"
+    assert api("create_email_password_session", body, headers={"X-Appwrite-Key": other}).status == 201
+
+
+def test_the_request_log_names_the_key_never_shows_it(api, key_for, stdout):  # noqa: F811
+    api.sign_up()
+    key = key_for("sessions.write")
+    stdout.readouterr()
+    body = {"email": "ada@example.com", "password": PASSWORD}
+    assert api("create_email_password_session", body, headers={"X-Appwrite-Key": key}).status == 201
+    written = stdout.readouterr().out
+    request = next(json.loads(line) for line in written.splitlines() if '"message":"request"' in line)
+    assert request["keyName"] == "ssr-app"
+    assert key.split(".")[1] not in written and key not in written
