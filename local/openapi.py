@@ -52,6 +52,7 @@ TAGS = (
     ("Sessions", "Sign-in with a password or a one-time code, and sessions.", ("/account/sessions", "/account/tokens")),
     ("MFA", "Multi-factor authentication: factors, authenticators, recovery codes, challenges.", ("/account/mfa",)),
     ("Avatars", "Images built from the request, such as the TOTP QR code.", ("/avatars",)),
+    ("Users", "Server API (API.md §6): users managed with a server API key, for support desks.", ("/users",)),
 )
 
 # API.md §1: where the project id may arrive. Optional everywhere.
@@ -153,6 +154,8 @@ def _complete(operation: dict[str, Any], path: str, module: ModuleType, name: st
     operation["tags"] = [_tag(path)]
     session, gated = _session_needs(module, name)
     notes = ["Needs a session."] if session else []
+    if scope := _key_scope(module):
+        notes.append(f"Needs a server API key (`X-Appwrite-Key` or `X-Nuvix-Key`) with the scope `{scope}`.")
     notes += [details] if details else []
     if session:
         operation["security"] = [{scheme: []} for scheme in SESSION_SCHEMES]  # any one of them
@@ -210,6 +213,18 @@ def _session_needs(module: ModuleType, name: str) -> tuple[bool, bool]:
                 used = {getattr(extra, "dependency", None) for extra in hint.__metadata__}
                 gated = gated or bool(used & {depends.gated_session, depends.gated_session_with_all})
     return session, gated
+
+
+def _key_scope(module: ModuleType) -> str:
+    """The scope of the server API key the handler requires ("" when it needs none)."""
+    from authcore.services.apikeys import ServerKey
+
+    for handler in _handlers(module):
+        for hint in typing.get_type_hints(handler, include_extras=True).values():
+            if typing.get_origin(hint) is typing.Annotated and typing.get_args(hint)[0] is ServerKey:
+                scopes = [getattr(getattr(extra, "dependency", None), "scope", "") for extra in hint.__metadata__]
+                return next((scope for scope in scopes if scope), "")
+    return ""
 
 
 def _handlers(module: ModuleType) -> Iterator[Any]:

@@ -116,7 +116,14 @@ def test_session_and_mfa_gate_as_in_api_md():
         (method, path) for method, path, operation in operations(SPEC) if GATE_NOTE in operation.get("description", "")
     }
     everything = {(method, path) for method, path, _ in operations(SPEC)}
-    assert session == everything - NO_SESSION
+    # The Users API (API.md §6) takes a server API key, never a session.
+    keyed = {
+        (method, path)
+        for method, path, operation in operations(SPEC)
+        if "Needs a server API key" in operation.get("description", "")
+    }
+    assert keyed == {(method, path) for method, path in everything if path.startswith("/users")}
+    assert session == everything - NO_SESSION - keyed
     assert gated == session - GATE_EXEMPT
 
 

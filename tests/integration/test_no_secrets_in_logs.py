@@ -23,10 +23,12 @@ from authcore.services.apikeys import create_key
 from tests.conftest import FUNCTIONS
 
 from . import conftest
+from .admin_fixtures import walk_admin
 from .conftest import lift_cooldowns
 from .log_secrets import Recorder, capture_logs
 from .mfa_fixtures import _fresh_module, wrong
 from .test_delivery_failures import Outage
+from .test_round_trips import ADMIN_FUNCTIONS
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
@@ -238,6 +240,14 @@ def the_rest(api) -> None:
     expect(api("route_not_found", {"password": MISTYPED_PASSWORD}), 404)
 
 
+def users_api(api, sent, totp_clock) -> None:
+    """Every Users API function (the planted key has every scope): its success path, and a user it lacks."""
+    walk_admin(api, sent, lambda _, answer: answer, code=totp_clock.code)
+    for function in ADMIN_FUNCTIONS:
+        path = {"userId": "nobody", "type": "totp", "sessionId": "none"}
+        expect(api(function, {"mfa": False} if function == "users_update_mfa" else None, path=path), 404)
+
+
 @pytest.fixture
 def flow(recorded, api, sent, outage, totp_clock) -> Recorder:
     """The whole flow, recorded; then the secrets only the outbox and the server hold."""
@@ -247,6 +257,7 @@ def flow(recorded, api, sent, outage, totp_clock) -> Recorder:
     code_sign_in(api, sent, outage)
     mfa(api, sent, session, totp_clock)
     the_rest(api)
+    users_api(api, sent, totp_clock)
     recorded.secrets.from_outbox(sent.outbox.entries())
     recorded.secrets.add("request password (raw body)", RAW_BODY_PASSWORD)
     key = boto3.client("secretsmanager").get_secret_value(SecretId=settings().code_key_secret)["SecretString"]
@@ -318,7 +329,9 @@ def test_no_secret_reaches_the_logs_through_any_endpoint(flow, logs):
         if name not in ONE_OUTCOME:
             assert any(s < 300 for s in seen) and any(s >= 400 for s in seen), (name, seen)
     assert flow.secrets.all_kinds() >= KINDS
-    assert len(flow.secrets.of_kind("recovery code")) == 20  # both sets of ten
+    # The account flow: two sets of ten. The Users API walk: its user's own set (which the API shows
+    # again), the set it regenerates, and a first set for another user.
+    assert len(flow.secrets.of_kind("recovery code")) == 20 + 30
 
     # The capture holds every request's line (the preflight's: see the next test) and the SES refusal.
     silent = {i.function for i in flow.invocations if i.function != "cors_preflight" and i.request_id not in i.logs}

@@ -16,6 +16,7 @@ from tests.conftest import FUNCTIONS, TEMPLATE
 from tests.rfc6238 import totp
 
 from . import conftest as harness
+from .admin_fixtures import walk_admin
 from .conftest import PASSWORD, lift_cooldowns
 
 # Exact counts on the success path. Where ARCHITECTURE.md §3 sets a budget, the count is that budget.
@@ -545,10 +546,11 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls)
         api.sign_in("n@example.com", "new password 123")
     _exercise_code_functions(api, sent, external_calls)
     _exercise_mfa_functions(api, sent, external_calls)
+    walk_admin(api, sent, _succeeds)
     for name, used in api.actions_by_function.items():
         assert used <= _allowed_actions(name), f"{name} uses {used - _allowed_actions(name)} beyond its policy"
     assert set(api.actions_by_function) == {name for name in FUNCTIONS if _allowed_actions(name)}
-    for name in CODE_FUNCTIONS | MFA_FUNCTIONS:  # every action granted to them is one they need
+    for name in CODE_FUNCTIONS | MFA_FUNCTIONS | ADMIN_FUNCTIONS:  # every action granted to them is one they need
         assert api.actions_by_function[name] == _allowed_actions(name), name
     # SES, SNS, Secrets Manager and KMS: granted to exactly the functions that call them, and only what they call.
     for name in FUNCTIONS:
@@ -556,7 +558,9 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls)
         assert used == _allowed_external_actions(name), f"{name} calls {sorted(used)}"
     assert {name for name in FUNCTIONS if _allowed_external_actions(name)} == (
         CODE_FUNCTIONS - {"update_email_verification"}  # a link secret is hashed without the code key
-    ) | {function for function, _, external in MFA_STEPS.values() if external}
+    ) | {function for function, _, external in MFA_STEPS.values() if external} | {
+        function for function, (_, external) in ADMIN_STEPS.items() if external
+    }
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -578,7 +582,8 @@ def test_kms_rights_are_encrypt_or_decrypt_on_the_application_key():
                     assert statement["Resource"] == key_arn, (name, statement)
                     granted.setdefault(name, set()).update(kms)
     used: dict[str, set[str]] = {}
-    for function, _, external in MFA_STEPS.values():
+    steps = [(function, external) for function, _, external in MFA_STEPS.values()]
+    for function, external in steps + [(function, external) for function, (_, external) in ADMIN_STEPS.items()]:
         if kms_used := {action for action in external if action.startswith("kms:")}:
             used.setdefault(function, set()).update(kms_used)
     assert granted == used
@@ -592,6 +597,22 @@ def test_the_qr_function_has_no_rights():
 # --- server API keys (issue 9) --------------------------------------------------------------------
 
 KEY_CHECK = ["UpdateItem"]  # reads the key and counts the request on it in one call
+# The Users API: the key check, then the user's profile (GetItem) or profile and sessions (Query), then
+# at most one write. External calls from a fresh container: notices of MFA resets (the user's email is
+# verified), KMS and the code key for recovery codes.
+ADMIN_STEPS: dict[str, tuple[list[str], list[str]]] = {
+    "users_get": ([*KEY_CHECK, "GetItem"], []),
+    "users_list_mfa_factors": ([*KEY_CHECK, "GetItem"], []),
+    "users_list_sessions": ([*KEY_CHECK, "Query"], []),
+    "users_get_mfa_recovery_codes": ([*KEY_CHECK, "GetItem"], [DECRYPT, CODE_KEY]),
+    "users_update_mfa_recovery_codes": ([*KEY_CHECK, "GetItem", "UpdateItem"], [CODE_KEY, ENCRYPT, NOTIFY]),
+    "users_update_mfa": ([*KEY_CHECK, "GetItem", "UpdateItem"], [NOTIFY]),
+    "users_delete_mfa_authenticator": ([*KEY_CHECK, "GetItem", "UpdateItem"], [NOTIFY]),
+    "users_create_mfa_recovery_codes": ([*KEY_CHECK, "GetItem", "UpdateItem"], [CODE_KEY, ENCRYPT]),
+    "users_delete_session": ([*KEY_CHECK, "Query", "TransactWriteItems"], []),
+    "users_delete_sessions": ([*KEY_CHECK, "Query", "TransactWriteItems"], []),
+}
+ADMIN_FUNCTIONS = set(ADMIN_STEPS)
 
 
 def test_a_server_key_adds_one_call_only_when_presented(api, sent, dynamo_calls):
@@ -605,3 +626,17 @@ def test_a_server_key_adds_one_call_only_when_presented(api, sent, dynamo_calls)
     user_id = api("create_email_token", {"userId": "unique()", "email": "grace@example.com"}).body["userId"]
     answer = api("create_session", {"userId": user_id, "secret": sent.code("grace@example.com")}, headers=key)
     assert answer.status == 201 and dynamo_calls.operations == KEY_CHECK + EXPECTED["create_session"]
+
+
+def test_round_trips_per_users_api_endpoint(api, sent, dynamo_calls, external_calls):
+    walked = []
+
+    def step(function: str, answer: Any) -> Any:
+        _succeeds(function, answer)
+        assert external_calls.function == function
+        assert (function, dynamo_calls.operations, external_calls.last) == (function, *ADMIN_STEPS[function])
+        walked.append(function)
+        return answer
+
+    walk_admin(api, sent, step)
+    assert sorted(walked) == sorted(ADMIN_STEPS)

@@ -68,6 +68,7 @@ def _server_key(scope: str):
             raise ApiError("general_unauthorized_scope", INVALID_KEY)
         return authorize(presented, scope)
 
+    server_key.scope = scope  # type: ignore[attr-defined]  # read by local/openapi.py
     return server_key
 
 

@@ -45,13 +45,16 @@ def require_recent_challenge(principal: Principal) -> None:
         raise ApiError("user_challenge_required")
 
 
-def _authenticator_type(type_: str) -> None:
+def authenticator_type(type_: str) -> None:
     if type_ not in AUTHENTICATOR_TYPES:
         raise invalid_param("type", "Value must be one of (totp)")
 
 
 def list_factors(principal: Principal) -> MfaFactors:
-    user = principal.user
+    return factors_of(principal.user)
+
+
+def factors_of(user: dict[str, Any]) -> MfaFactors:
     verified = verified_second_factors(user)
     return MfaFactors(
         totp="totp" in verified,
@@ -106,7 +109,7 @@ def _account_label(user: dict[str, Any]) -> str:
 
 def create_authenticator(principal: Principal, type_: str) -> MfaType:
     """A new TOTP secret, sealed with KMS; this answer is the only place it is ever shown."""
-    _authenticator_type(type_)
+    authenticator_type(type_)
     user = principal.user
     if verified_authenticator(user):
         raise ApiError("user_authenticator_already_verified")
@@ -135,7 +138,7 @@ def totp_proof(user: dict[str, Any], authenticator: dict[str, Any], otp: str) ->
 
 def verify_authenticator(principal: Principal, type_: str, body: VerifyAuthenticator, caller: Caller) -> Account:
     """The first code from the app verifies the authenticator and adds `totp` to this session."""
-    _authenticator_type(type_)
+    authenticator_type(type_)
     for _ in range(WRITE_ATTEMPTS):
         user, session = principal.user, principal.session
         authenticator = user.get(AUTHENTICATOR)
@@ -163,7 +166,7 @@ def verify_authenticator(principal: Principal, type_: str, body: VerifyAuthentic
 
 def delete_authenticator(principal: Principal, type_: str, caller: Caller) -> None:
     """Remove the authenticator; only right after a challenge, so a stolen session cannot."""
-    _authenticator_type(type_)
+    authenticator_type(type_)
     require_recent_challenge(principal)
     user = principal.user
     authenticator = user.get(AUTHENTICATOR)
@@ -180,7 +183,7 @@ def delete_authenticator(principal: Principal, type_: str, caller: Caller) -> No
 # --- recovery codes ------------------------------------------------------------------------------
 
 
-def _store_new_codes(user: dict[str, Any]) -> list[str]:
+def store_new_codes(user: dict[str, Any]) -> list[str]:
     """A new set of codes for `user`, replacing the set as read; StaleError if another came first."""
     user_id = user["userId"]
     recovery_codes = new_recovery_codes()
@@ -196,7 +199,7 @@ def create_recovery_codes(principal: Principal) -> MfaRecoveryCodes:
     if unused_recovery_hashes(user):
         raise ApiError("user_recovery_codes_already_exists")
     try:
-        return MfaRecoveryCodes(recoveryCodes=_store_new_codes(user))
+        return MfaRecoveryCodes(recoveryCodes=store_new_codes(user))
     except StaleError:
         raise ApiError("user_recovery_codes_already_exists") from None
 
@@ -204,7 +207,10 @@ def create_recovery_codes(principal: Principal) -> MfaRecoveryCodes:
 def get_recovery_codes(principal: Principal) -> MfaRecoveryCodes:
     """The unused codes, from their sealed display copy; only right after a challenge."""
     require_recent_challenge(principal)
-    user = principal.user
+    return unused_recovery_codes(principal.user)
+
+
+def unused_recovery_codes(user: dict[str, Any]) -> MfaRecoveryCodes:
     if RECOVERY_SEALED not in user:
         raise ApiError("user_recovery_codes_not_found")
     unused = set(unused_recovery_hashes(user))
@@ -218,7 +224,7 @@ def update_recovery_codes(principal: Principal, caller: Caller) -> MfaRecoveryCo
     if RECOVERY_SEALED not in principal.user:
         raise ApiError("user_recovery_codes_not_found")
     try:
-        recovery_codes = _store_new_codes(principal.user)
+        recovery_codes = store_new_codes(principal.user)
     except StaleError:
         raise ApiError("user_recovery_codes_already_exists", "Recovery codes were just regenerated.") from None
     notices.notify(principal.user, notices.RECOVERY_CODES_REGENERATED, caller.locale)

@@ -1,0 +1,163 @@
+"""The Users API for server API keys (API.md §6): a support desk acting on one user.
+
+Every action writes one audit record (key name, action, target user, result). Resets of a user's MFA
+(MFA off, authenticator removed, recovery codes regenerated) email the user, as their own changes do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from authcore.clock import now_ms
+from authcore.errors import ApiError
+from authcore.models.responses import Account, MfaFactors, MfaRecoveryCodes, SessionList
+from authcore.observability import identify, logger
+from authcore.services import mfa, notices
+from authcore.services.accounts import account_model
+from authcore.services.apikeys import ServerKey
+from authcore.services.sessions import session_model
+from authcore.store import mfa as mfa_store
+from authcore.store import sessions as sessions_store
+from authcore.store import users as users_store
+from authcore.store.errors import StaleError
+from authcore.store.mfa import AUTHENTICATOR, RECOVERY_SEALED
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+Action = Callable[Concatenate[ServerKey, str, Params], Result]  # (key, userId, …) -> answer
+
+
+def audited(action: str) -> Callable[[Action], Action]:
+    """One structured `audit` log record per call of an admin action on (key, userId, …): its result is
+    "success" or the error type it answered with."""
+
+    def wrap(action_service: Action) -> Action:
+        @wraps(action_service)
+        def run(key: ServerKey, user_id: str, *args: Params.args, **kwargs: Params.kwargs) -> Result:
+            identify(user_id)
+            result = "general_server_error"
+            try:
+                answer = action_service(key, user_id, *args, **kwargs)
+                result = "success"
+                return answer
+            except ApiError as error:
+                result = error.type
+                raise
+            finally:
+                logger.info(
+                    "audit", extra={"keyName": key.name, "action": action, "targetUserId": user_id, "result": result}
+                )
+
+        return run
+
+    return wrap
+
+
+def _user(user_id: str) -> dict[str, Any]:
+    user = users_store.get_user(user_id)
+    if user is None:
+        raise ApiError("user_not_found")
+    return user
+
+
+@audited("users.get")
+def get_user(key: ServerKey, user_id: str) -> Account:
+    return account_model(_user(user_id))
+
+
+@audited("users.updateMfa")
+def update_mfa(key: ServerKey, user_id: str, enabled: bool, locale: str) -> Account:
+    """Turn the user's MFA on or off; no challenge (the operator acts for a user who lost every factor)."""
+    user = _user(user_id)
+    now = now_ms()
+    try:
+        mfa_store.set_mfa(user_id, enabled, now)
+    except StaleError:
+        raise ApiError("user_not_found") from None
+    if bool(user.get("mfa")) != enabled:
+        notices.notify(user, notices.MFA_ENABLED if enabled else notices.MFA_DISABLED, locale)
+    return account_model({**user, "mfa": enabled, "updatedAt": now})
+
+
+@audited("users.listMfaFactors")
+def list_factors(key: ServerKey, user_id: str) -> MfaFactors:
+    return mfa.factors_of(_user(user_id))
+
+
+@audited("users.deleteMfaAuthenticator")
+def delete_authenticator(key: ServerKey, user_id: str, type_: str, locale: str) -> None:
+    mfa.authenticator_type(type_)
+    user = _user(user_id)
+    authenticator = user.get(AUTHENTICATOR)
+    if not authenticator:
+        raise ApiError("user_authenticator_not_found")
+    try:
+        mfa_store.remove_authenticator(user_id, authenticator["createdAt"], now_ms())
+    except StaleError:
+        raise ApiError("user_authenticator_not_found") from None
+    if authenticator.get("verified"):
+        notices.notify(user, notices.AUTHENTICATOR_REMOVED, locale)
+
+
+@audited("users.getMfaRecoveryCodes")
+def get_recovery_codes(key: ServerKey, user_id: str) -> MfaRecoveryCodes:
+    return mfa.unused_recovery_codes(_user(user_id))
+
+
+@audited("users.createMfaRecoveryCodes")
+def create_recovery_codes(key: ServerKey, user_id: str) -> MfaRecoveryCodes:
+    """Ten codes for a user who has no unused ones (409 otherwise)."""
+    user = _user(user_id)
+    if mfa.unused_recovery_hashes(user):
+        raise ApiError("user_recovery_codes_already_exists")
+    try:
+        return MfaRecoveryCodes(recoveryCodes=mfa.store_new_codes(user))
+    except StaleError:
+        raise ApiError("user_recovery_codes_already_exists") from None
+
+
+@audited("users.updateMfaRecoveryCodes")
+def regenerate_recovery_codes(key: ServerKey, user_id: str, locale: str) -> MfaRecoveryCodes:
+    """A fresh set replacing the user's (whose codes stop working); the user is told."""
+    user = _user(user_id)
+    if RECOVERY_SEALED not in user:
+        raise ApiError("user_recovery_codes_not_found")
+    try:
+        recovery_codes = mfa.store_new_codes(user)
+    except StaleError:
+        raise ApiError("user_recovery_codes_already_exists", "Recovery codes were just regenerated.") from None
+    notices.notify(user, notices.RECOVERY_CODES_REGENERATED, locale)
+    return MfaRecoveryCodes(recoveryCodes=recovery_codes)
+
+
+def _with_sessions(user_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The profile and the user's live sessions, oldest first (one Query)."""
+    user, sessions = users_store.get_user_with_sessions(user_id)
+    if user is None:
+        raise ApiError("user_not_found")
+    now = now_ms()
+    return user, sorted((s for s in sessions if s["expire"] > now), key=lambda s: s["createdAt"])
+
+
+@audited("users.listSessions")
+def list_sessions(key: ServerKey, user_id: str) -> SessionList:
+    models = [session_model(s, current=False) for s in _with_sessions(user_id)[1]]
+    return SessionList(total=len(models), sessions=models, data=models)
+
+
+@audited("users.deleteSession")
+def delete_session(key: ServerKey, user_id: str, session_id: str) -> None:
+    found = next((s for s in _with_sessions(user_id)[1] if s["sessionId"] == session_id), None)
+    if found is None:
+        raise ApiError("user_session_not_found")
+    sessions_store.end_sessions(user_id, [found["digest"]])
+
+
+@audited("users.deleteSessions")
+def delete_sessions(key: ServerKey, user_id: str) -> None:
+    """End every session of the user (also expired ones still listed on the profile)."""
+    user, sessions = _with_sessions(user_id)
+    digests = {s["digest"] for s in sessions} | set(user.get("sessions", {}))
+    sessions_store.end_sessions(user_id, sorted(digests))
