@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from authcore.clock import now_ms
+from authcore.errors import ApiError
 from authcore.services import apikeys
 from authcore.store import apikeys as apikeys_store
 
@@ -130,3 +132,25 @@ def test_the_request_log_names_the_key_never_shows_it(api, key_for, stdout):  # 
     request = next(json.loads(line) for line in written.splitlines() if '"message":"request"' in line)
     assert request["keyName"] == "ssr-app"
     assert key.split(".")[1] not in written and key not in written
+
+
+def test_the_deployer_cli_creates_lists_and_revokes_keys(aws_emulation, capsys):
+    from admin import keys
+
+    table = ["--table", os.environ["TABLE_NAME"]]
+    create = ["create", *table, "--name", "ssr", "--scopes", "sessions.write", "--expires", "2999-01-01T00:00:00Z"]
+    assert keys.main(create) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    key_id, secret = key.split(".")
+    assert apikeys.authorize(key, "sessions.write").name == "ssr"
+    assert keys.main(["list", *table]) == 0
+    listed = capsys.readouterr().out
+    assert key_id in listed and "sessions.write" in listed and "2999-01-01T00:00:00.000+00:00" in listed
+    assert secret not in listed
+    assert keys.main(["revoke", *table, key_id]) == 0
+    assert keys.main(["revoke", *table, key_id]) == 1
+    capsys.readouterr()
+    assert keys.main(["list", *table]) == 0 and key_id not in capsys.readouterr().out
+    with pytest.raises(ApiError):
+        apikeys.authorize(key, "sessions.write")
+    assert keys.main(["create", *table, "--name", "x", "--scopes", "teams.write"]) == 2
