@@ -93,6 +93,11 @@ def security_schemes(cookie: str) -> dict[str, dict[str, Any]]:
 
 
 SESSION_SCHEMES = tuple(security_schemes(""))
+KEY_DESCRIPTION = "A server API key (`<keyId>.<secret>`), created with `python -m admin.keys create` (API.md §6)."
+KEY_SCHEMES = {
+    "AppwriteKey": {"in": "header", "name": "X-Appwrite-Key", "description": KEY_DESCRIPTION},
+    "NuvixKey": {"in": "header", "name": "X-Nuvix-Key", "description": KEY_DESCRIPTION},
+}
 
 
 def document(functions: Iterable[Function], title: str = TITLE) -> dict[str, Any]:
@@ -113,7 +118,9 @@ def document(functions: Iterable[Function], title: str = TITLE) -> dict[str, Any
                 paths.setdefault(path, {})[method] = _complete(operation, path, module, function.name)
         schemas.update(own.get("components", {}).get("schemas", {}))
     cookie = transport.cookie_name()
-    schemes = {name: {"type": "apiKey", **scheme} for name, scheme in security_schemes(cookie).items()}
+    schemes = {
+        name: {"type": "apiKey", **scheme} for name, scheme in {**security_schemes(cookie), **KEY_SCHEMES}.items()
+    }
     spec = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": API_VERSION, "description": DESCRIPTION},
@@ -155,6 +162,7 @@ def _complete(operation: dict[str, Any], path: str, module: ModuleType, name: st
     session, gated = _session_needs(module, name)
     notes = ["Needs a session."] if session else []
     if scope := _key_scope(module):
+        operation["security"] = [{scheme: []} for scheme in KEY_SCHEMES]  # either header
         notes.append(f"Needs a server API key (`X-Appwrite-Key` or `X-Nuvix-Key`) with the scope `{scope}`.")
     notes += [details] if details else []
     if session:

@@ -120,11 +120,13 @@ def test_session_and_mfa_gate_as_in_api_md():
     keyed = {
         (method, path)
         for method, path, operation in operations(SPEC)
-        if "Needs a server API key" in operation.get("description", "")
+        if operation.get("security") == [{"AppwriteKey": []}, {"NuvixKey": []}]
+        and "Needs a server API key" in operation["description"]
     }
     assert keyed == {(method, path) for method, path in everything if path.startswith("/users")}
-    assert session == everything - NO_SESSION - keyed
-    assert gated == session - GATE_EXEMPT
+    assert session - keyed == everything - NO_SESSION - keyed
+    assert not gated & keyed
+    assert gated == session - keyed - GATE_EXEMPT
 
 
 def test_every_session_operation_accepts_each_place_the_credential_is_read_from():
@@ -136,10 +138,13 @@ def test_every_session_operation_accepts_each_place_the_credential_is_read_from(
         ("header", "X-Appwrite-Session"),
         ("header", "X-Nuvix-Session"),
         ("header", "X-Fallback-Cookies"),
+        ("header", "X-Appwrite-Key"),
+        ("header", "X-Nuvix-Key"),
     }
+    session_schemes = [{name: []} for name in schemes if not name.endswith("Key")]
     for method, path, operation in operations(SPEC):
-        if "security" in operation:
-            assert operation["security"] == [{name: []} for name in schemes], (method, path)
+        if "security" in operation and not path.startswith("/users"):
+            assert operation["security"] == session_schemes, (method, path)
 
 
 def test_sign_in_and_sign_out_answers_document_their_cookie_headers_and_429_its_rate_limit_headers():
