@@ -8,7 +8,7 @@ from typing import Any
 from authcore.services.apikeys import create_key
 from tests.rfc6238 import totp
 
-from .conftest import Answer, Api
+from .conftest import PASSWORD, Answer, Api
 from .mfa_fixtures import (
     create_authenticator,
     create_recovery_codes,
@@ -61,4 +61,23 @@ def walk_admin(
     by_id = {**target, "sessionId": session_id}
     step("users_delete_session", api("users_delete_session", path=by_id, headers=headers))
     step("users_delete_sessions", api("users_delete_sessions", path=fresh_target, headers=headers))
+
+    made = {"userId": "unique()", "email": "made@example.com", "password": PASSWORD, "name": "Made"}
+    made_id = step("users_create", api("users_create", made, headers=headers)).body["$id"]
+    made_target = {"userId": made_id}
+    listing = {"queries[0]": '{"method":"limit","values":[1]}', "search": "made@"}
+    step("users_list", api("users_list", query=listing, headers=headers))
+    verified = {"emailVerification": True}
+    step(
+        "users_update_email_verification",
+        api("users_update_email_verification", verified, path=made_target, headers=headers),
+    )
+    unverified = {"phoneVerification": False}
+    step(
+        "users_update_phone_verification",
+        api("users_update_phone_verification", unverified, path=made_target, headers=headers),
+    )
+    step("users_create_session", api("users_create_session", {}, path=made_target, headers=headers))
+    step("users_update_status", api("users_update_status", {"status": False}, path=made_target, headers=headers))
+    step("users_delete", api("users_delete", path=made_target, headers=headers))
     return user

@@ -243,9 +243,13 @@ def the_rest(api) -> None:
 def users_api(api, sent, totp_clock) -> None:
     """Every Users API function (the planted key has every scope): its success path, and a user it lacks."""
     walk_admin(api, sent, lambda _, answer: answer, code=totp_clock.code)
-    for function in ADMIN_FUNCTIONS:
+    for function in ADMIN_FUNCTIONS:  # a user it lacks, a body or query it refuses
         path = {"userId": "nobody", "type": "totp", "sessionId": "none"}
-        expect(api(function, {"mfa": False} if function == "users_update_mfa" else None, path=path), 404)
+        bodies = {"users_update_mfa": {"mfa": False}, "users_create": {"userId": "-", "password": WRONG_PASSWORD}}
+        answer = api(function, bodies.get(function), path=path, query={})
+        if function == "users_list":
+            answer = api(function, query={"queries[0]": "not json"})
+        assert answer.status >= 400, (function, answer.body)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tests.conftest import FUNCTIONS, TEMPLATE
 from tests.rfc6238 import totp
 
 from . import conftest as harness
-from .admin_fixtures import walk_admin
+from .admin_fixtures import key_headers, walk_admin
 from .conftest import PASSWORD, lift_cooldowns
 
 # Exact counts on the success path. Where ARCHITECTURE.md §3 sets a budget, the count is that budget.
@@ -521,7 +521,7 @@ def _exercise_mfa_functions(api, sent, external_calls) -> None:
     external_calls.failing = set()
 
 
-def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls):
+def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls, user_id_of):
     """Run every handler through its paths, then compare the DynamoDB actions used with the template's policies."""
     api.sign_up()
     session, other = api.session_for(), api.session_for()
@@ -547,6 +547,9 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls)
     _exercise_code_functions(api, sent, external_calls)
     _exercise_mfa_functions(api, sent, external_calls)
     walk_admin(api, sent, _succeeds)
+    key = key_headers()
+    for _ in range(11):  # past the session cap: a server-made session evicts the oldest
+        assert api("users_create_session", {}, path={"userId": user_id_of(session)}, headers=key).status == 201
     for name, used in api.actions_by_function.items():
         assert used <= _allowed_actions(name), f"{name} uses {used - _allowed_actions(name)} beyond its policy"
     assert set(api.actions_by_function) == {name for name in FUNCTIONS if _allowed_actions(name)}
@@ -611,6 +614,14 @@ ADMIN_STEPS: dict[str, tuple[list[str], list[str]]] = {
     "users_create_mfa_recovery_codes": ([*KEY_CHECK, "GetItem", "UpdateItem"], [CODE_KEY, ENCRYPT]),
     "users_delete_session": ([*KEY_CHECK, "Query", "TransactWriteItems"], []),
     "users_delete_sessions": ([*KEY_CHECK, "Query", "TransactWriteItems"], []),
+    "users_create": ([*KEY_CHECK, "TransactWriteItems"], []),  # profile + email index
+    "users_list": ([*KEY_CHECK, "Scan"], []),  # every profile: see store/users.scan_profiles
+    "users_update_email_verification": ([*KEY_CHECK, "UpdateItem"], []),  # no read: the update's condition
+    "users_update_phone_verification": ([*KEY_CHECK, "UpdateItem"], []),
+    "users_create_session": ([*KEY_CHECK, "GetItem", "TransactWriteItems"], []),
+    "users_update_status": ([*KEY_CHECK, "UpdateItem"], []),
+    # profile + index items in one transaction, then the rest of the partition
+    "users_delete": ([*KEY_CHECK, "GetItem", "TransactWriteItems", "Query", "BatchWriteItem"], []),
 }
 ADMIN_FUNCTIONS = set(ADMIN_STEPS)
 

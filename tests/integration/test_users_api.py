@@ -9,7 +9,7 @@ import pytest
 from authcore.services.apikeys import create_key
 
 from .admin_fixtures import key_headers, locked_out_user
-from .conftest import PASSWORD
+from .conftest import PASSWORD, table_items
 from .mfa_fixtures import session_items
 from .test_observability import stdout  # noqa: F401 (a fixture)
 
@@ -131,3 +131,79 @@ def test_every_admin_action_writes_one_audit_record(api, locked, stdout):  # noq
     ]
     assert headers["X-Appwrite-Key"].split(".")[1] not in written
     assert PASSWORD not in written
+
+
+def test_create_user_then_sign_in(api):
+    headers = key_headers()
+    body = {"userId": "grace-1", "email": "grace@example.com", "password": PASSWORD, "name": "Grace"}
+    created = api("users_create", body, headers=headers)
+    assert created.status == 201 and created.body["$id"] == "grace-1" and created.body["email"] == "grace@example.com"
+    assert api("users_create", {**body, "userId": "unique()"}, headers=headers).status == 409  # the email is taken
+    assert api.sign_in("grace@example.com").status == 201
+    phone_only = api("users_create", {"userId": "unique()", "phone": "+14155552671"}, headers=headers)
+    assert phone_only.status == 201 and phone_only.body["phone"] == "+14155552671" and phone_only.body["email"] == ""
+
+
+def test_list_users_with_search_limit_and_offset(api):
+    headers = key_headers()
+    for name in ("ada", "grace", "hedy"):
+        api.sign_up(f"{name}@example.com")
+
+    def listing(**query: str):
+        return api("users_list", query=query, headers=headers)
+
+    everyone = listing().body
+    assert everyone["total"] == 3
+    assert [u["email"] for u in everyone["users"]] == ["ada@example.com", "grace@example.com", "hedy@example.com"]
+    limit, offset = '{"method":"limit","values":[1]}', '{"method":"offset","values":[1]}'
+    page = listing(**{"queries[0]": limit, "queries[1]": offset})
+    assert page.body["total"] == 3 and [u["email"] for u in page.body["users"]] == ["grace@example.com"]
+    assert [u["email"] for u in listing(search="HEDY").body["users"]] == ["hedy@example.com"]
+    for bad in ("not json", '{"method":"equal","values":["x"]}', '{"method":"limit","values":[-1]}'):
+        answer = listing(**{"queries[0]": bad})
+        assert (answer.status, answer.body["type"]) == (400, "general_argument_invalid"), bad
+
+
+def test_delete_user_leaves_nothing_behind(api, sent, locked):
+    headers, target = key_headers(), {"userId": locked["userId"]}
+    api("create_email_token", {"userId": "unique()", "email": locked["email"]})  # a token in the partition
+    assert api("users_delete", path=target, headers=headers).status == 204
+    assert table_items(f"USER#{locked['userId']}") == []
+    assert table_items(f"EMAIL#{locked['email']}") == []
+    assert api("get_account", session=locked["session"]).status == 401
+    assert api("users_get", path=target, headers=headers).status == 404
+    assert api("users_delete", path=target, headers=headers).status == 404
+    api.sign_up(locked["email"])  # the address is free again
+
+
+def test_status_blocks_and_unblocks(api, locked):
+    headers, target = key_headers(), {"userId": locked["userId"]}
+    blocked = api("users_update_status", {"status": False}, path=target, headers=headers)
+    assert blocked.status == 200 and blocked.body["status"] is False
+    assert api("get_account", session=locked["session"]).body["type"] == "user_blocked"
+    assert api("users_create_session", {}, path=target, headers=headers).body["type"] == "user_blocked"
+    assert api("users_update_status", {"status": True}, path=target, headers=headers).body["status"] is True
+    assert api("users_update_status", {"status": True}, path={"userId": "nobody"}, headers=headers).status == 404
+
+
+def test_verification_flags(api):
+    api.sign_up()
+    headers = key_headers()
+    user_id = api("users_list", query={}, headers=headers).body["users"][0]["$id"]
+    target = {"userId": user_id}
+    email = api("users_update_email_verification", {"emailVerification": True}, path=target, headers=headers)
+    assert email.status == 200 and email.body["emailVerification"] is True
+    phone = api("users_update_phone_verification", {"phoneVerification": True}, path=target, headers=headers)
+    assert phone.body["phoneVerification"] is True and phone.body["emailVerification"] is True
+    not_bool = api("users_update_email_verification", {"emailVerification": "yes"}, path=target, headers=headers)
+    assert not_bool.status == 400
+
+
+def test_a_server_made_session_is_a_usable_credential_and_still_meets_the_mfa_gate(api, locked):
+    headers = key_headers()
+    plain = api.sign_up("plain@example.com")
+    made = api("users_create_session", {}, path={"userId": plain["$id"]}, headers=headers)
+    assert made.status == 201 and made.body["provider"] == "server" and made.body["factors"] == ["server"]
+    assert api("get_account", session=made.body["secret"]).body["email"] == "plain@example.com"
+    gated = api("users_create_session", {}, path={"userId": locked["userId"]}, headers=headers).body["secret"]
+    assert api("get_account", session=gated).body["type"] == "user_more_factors_required"

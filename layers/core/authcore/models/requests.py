@@ -106,3 +106,26 @@ class UpdatePrefs(Body):
         if len(json.dumps(value, separators=(",", ":"))) > PREFS_MAX_CHARS:
             raise ValueError(f"Preferences must be at most {PREFS_MAX_CHARS} characters of JSON")
         return value
+
+
+# --- the Users API (server API keys) ---
+
+
+class CreateUser(Body):
+    userId: Id
+    email: Email | None = None
+    phone: Phone | None = None
+    password: NewPassword | None = None
+    name: Name = ""
+
+
+class UpdateStatus(Body):
+    status: bool
+
+
+class UpdateEmailVerificationFlag(Body):
+    emailVerification: bool
+
+
+class UpdatePhoneVerificationFlag(Body):
+    phoneVerification: bool

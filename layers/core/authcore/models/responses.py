@@ -43,6 +43,13 @@ class Account(Document):
     accessedAt: str
 
 
+class UserList(Model):
+    """The Users API's list (Appwrite's UserList): each user has the Account shape."""
+
+    total: int
+    users: list[Account]
+
+
 class Session(Document):
     userId: str
     expire: str

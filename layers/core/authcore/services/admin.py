@@ -6,22 +6,26 @@ Every action writes one audit record (key name, action, target user, result). Re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from authcore.clock import now_ms
-from authcore.errors import ApiError
-from authcore.models.responses import Account, MfaFactors, MfaRecoveryCodes, SessionList
+from authcore.errors import ApiError, invalid_param
+from authcore.ids import resolve_id
+from authcore.models.caller import Caller
+from authcore.models.requests import CreateUser
+from authcore.models.responses import Account, MfaFactors, MfaRecoveryCodes, Session, SessionList, UserList
 from authcore.observability import identify, logger
 from authcore.services import mfa, notices
-from authcore.services.accounts import account_model
+from authcore.services.accounts import account_model, new_user
 from authcore.services.apikeys import ServerKey
-from authcore.services.sessions import session_model
+from authcore.services.sessions import session_model, start_session
 from authcore.store import mfa as mfa_store
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
-from authcore.store.errors import StaleError
+from authcore.store.errors import ConflictError, StaleError
 from authcore.store.mfa import AUTHENTICATOR, RECOVERY_SEALED
 
 Params = ParamSpec("Params")
@@ -161,3 +165,102 @@ def delete_sessions(key: ServerKey, user_id: str) -> None:
     user, sessions = _with_sessions(user_id)
     digests = {s["digest"] for s in sessions} | set(user.get("sessions", {}))
     sessions_store.end_sessions(user_id, sorted(digests))
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 5000
+
+
+def create_user(key: ServerKey, body: CreateUser) -> Account:
+    """A user as sign-up makes one, with any of email, phone and password (Appwrite's users.create)."""
+    return _create_user(key, resolve_id(body.userId), body)
+
+
+@audited("users.create")
+def _create_user(key: ServerKey, user_id: str, body: CreateUser) -> Account:
+    user = new_user(
+        user_id, email=body.email or "", phone=body.phone or "", name=body.name, password=body.password or ""
+    )
+    try:
+        users_store.create_user(user)
+    except ConflictError:
+        raise ApiError("user_already_exists") from None
+    return account_model(user)
+
+
+def _queries(raw: list[str]) -> tuple[int, int]:
+    """(limit, offset) from Appwrite's JSON queries ({"method": "limit", "values": [25]})."""
+    limit, offset = DEFAULT_LIMIT, 0
+    for text in raw:
+        try:
+            query = json.loads(text)
+            method, (value,) = query["method"], query["values"]
+        except (ValueError, TypeError, KeyError):
+            raise invalid_param("queries", "Invalid query: a JSON object with method and values.") from None
+        if method not in ("limit", "offset") or not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise invalid_param("queries", "Only limit and offset queries with a non-negative integer are supported.")
+        if method == "limit":
+            limit = min(value, MAX_LIMIT)
+        else:
+            offset = value
+    return limit, offset
+
+
+def _matches(user: dict[str, Any], search: str) -> bool:
+    needle = search.strip().lower()
+    return not needle or any(needle in str(user.get(f, "")).lower() for f in ("userId", "name", "email", "phone"))
+
+
+def list_users(key: ServerKey, queries: list[str], search: str) -> UserList:
+    """Users oldest first, filtered by `search` (in id, name, email or phone), with limit and offset.
+    Reads every profile (a Scan): see users_store.scan_profiles for its cost."""
+    limit, offset = _queries(queries)
+    found = sorted((u for u in users_store.scan_profiles() if _matches(u, search)), key=lambda u: u["createdAt"])
+    logger.info("audit", extra={"keyName": key.name, "action": "users.list", "targetUserId": "", "result": "success"})
+    return UserList(total=len(found), users=[account_model(u) for u in found[offset : offset + limit]])
+
+
+@audited("users.delete")
+def delete_user(key: ServerKey, user_id: str) -> None:
+    """The profile and its email/phone index items at once, then the user's sessions, tokens and challenges."""
+    user = _user(user_id)
+    try:
+        users_store.delete_user(user)
+    except StaleError:
+        raise ApiError("user_not_found") from None
+
+
+def _set(user_id: str, changes: dict[str, Any]) -> Account:
+    user = users_store.update_existing_user(user_id, {**changes, "updatedAt": now_ms()})
+    if user is None:
+        raise ApiError("user_not_found")
+    return account_model(user)
+
+
+@audited("users.updateStatus")
+def update_status(key: ServerKey, user_id: str, status: bool) -> Account:
+    """Block (false) or unblock a user: a blocked user's sessions and sign-ins answer 401 user_blocked."""
+    return _set(user_id, {"status": status})
+
+
+@audited("users.updateEmailVerification")
+def update_email_verification(key: ServerKey, user_id: str, verified: bool) -> Account:
+    return _set(user_id, {"emailVerification": verified})
+
+
+@audited("users.updatePhoneVerification")
+def update_phone_verification(key: ServerKey, user_id: str, verified: bool) -> Account:
+    return _set(user_id, {"phoneVerification": verified})
+
+
+@audited("users.createSession")
+def create_session(key: ServerKey, user_id: str, caller: Caller) -> Session:
+    """A session made by the server (provider "server"), answered with its credential as `secret`.
+    Its one factor is "server": for a user with MFA on, the MFA gate still asks for a second one."""
+    user = _user(user_id)
+    if not user.get("status", True):
+        raise ApiError("user_blocked")
+    new = start_session(user, caller, "server", ["server"])
+    return new.session.model_copy(update={"secret": new.credential})

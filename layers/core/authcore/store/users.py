@@ -283,3 +283,79 @@ def find_user_id(kind: str, address: str) -> str | None:
     )
     item = unmarshal(response.get("Item"))
     return item["userId"] if item else None
+
+
+def update_existing_user(user_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+    """update_user, or None when there is no such user (one call: no read first)."""
+    try:
+        return update_user(user_id, changes)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return None
+
+
+BATCH_WRITE_SIZE = 25
+
+
+def delete_user(user: dict[str, Any]) -> None:
+    """Delete the profile and its address index items in one transaction, then every other item of the
+    user's partition (sessions, tokens, challenges).
+
+    The profile goes first: every way to create or use those items needs it, so none can appear or be
+    used after the transaction. StaleError when the profile or an index item changed since it was read.
+    """
+    try:
+        client().transact_write_items(TransactItems=removal_items(user))
+    except ClientError as error:
+        if is_conditional_failure(error):
+            raise StaleError() from error
+        raise
+    keys = _partition_keys_but_profile(user["userId"])
+    for start in range(0, len(keys), BATCH_WRITE_SIZE):
+        request = {table_name(): [{"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_WRITE_SIZE]]}
+        for _ in range(BATCH_ATTEMPTS):
+            request = client().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            if not request:
+                break
+        else:
+            raise RuntimeError("BatchWriteItem left items unprocessed")
+
+
+def _partition_keys_but_profile(user_id: str) -> list[dict[str, Any]]:
+    """The keys of every item of the user's partition except a profile (a user created again with the
+    same id right after the deletion keeps theirs)."""
+    keys: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": marshal({":pk": f"USER#{user_id}"}),
+        "ProjectionExpression": "pk, sk",
+        "ConsistentRead": True,
+    }
+    while True:
+        page = client().query(**request)
+        keys += [item for item in page.get("Items", []) if item["sk"]["S"] != PROFILE]
+        if "LastEvaluatedKey" not in page:
+            return keys
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def scan_profiles() -> list[dict[str, Any]]:
+    """Every user profile, by a Scan of the whole table filtered on profile items.
+
+    Its cost is the whole table's size in read units, whatever it returns: for the Users API list
+    only (a support desk's occasional search), never for a path end users take.
+    """
+    profiles: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "FilterExpression": "sk = :profile AND begins_with(pk, :user)",
+        "ExpressionAttributeValues": marshal({":profile": PROFILE, ":user": "USER#"}),
+    }
+    while True:
+        page = client().scan(**request)
+        profiles += [unmarshal(item) for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return profiles
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
