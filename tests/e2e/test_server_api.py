@@ -14,6 +14,7 @@ import pytest
 from appwrite.client import Client
 from appwrite.enums.authenticator_type import AuthenticatorType
 from appwrite.id import ID
+from appwrite.query import Query
 from appwrite.services.account import Account
 from appwrite.services.users import Users
 
@@ -106,3 +107,25 @@ def test_support_desk_resets_the_mfa_of_a_user_locked_out_of_every_factor(stack)
     desk.delete_sessions(user_id=user_id)
     assert desk.list_sessions(user_id=user_id).total == 0
     sdk_raises(again.get, 401, "general_unauthorized_scope")
+
+
+def test_users_are_created_listed_blocked_and_deleted_through_the_sdk(stack):
+    base, keys = stack
+    desk = Users(server_client(base, keys["desk"]))
+    email = unique_email()
+    user = desk.create(user_id=ID.unique(), email=email, password=PASSWORD, name="Made by the desk")
+    listed = desk.list(queries=[Query.limit(1), Query.offset(0)], search=email)
+    assert listed.total == 1 and [u.id for u in listed.users] == [user.id]
+    assert desk.update_email_verification(user_id=user.id, email_verification=True).emailverification is True
+    assert desk.update_phone_verification(user_id=user.id, phone_verification=False).phoneverification is False
+
+    session = desk.create_session(user_id=user.id)
+    assert Account(sdk_client(base).set_session(session.secret)).get().email == email
+    assert desk.update_status(user_id=user.id, status=False).status is False
+    sdk_raises(Account(sdk_client(base).set_session(session.secret)).get, 401, "user_blocked")
+
+    desk.delete(user_id=user.id)
+    sdk_raises(lambda: desk.get(user_id=user.id), 404, "user_not_found")
+    sdk_raises(
+        lambda: Users(server_client(base, keys["reader"])).delete(user_id=user.id), 401, "general_unauthorized_scope"
+    )
