@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean js-deps chromium openapi
+.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean js-deps chromium openapi key
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,11 @@ deploy: build
 ## docs/openapi.json from the handlers (tests/contract/test_openapi.py fails when it is stale).
 openapi: $(VENV)/.installed
 	$(PY) -m local.openapi --write
+
+## A server API key in a deployed stack (shown once):
+## make key TABLE=<TableName output> NAME=ssr-web SCOPES=sessions.write [EXPIRES=2027-01-31T00:00:00Z]
+key: $(VENV)/.installed
+	$(PY) -m admin.keys create --table "$(TABLE)" --name "$(NAME)" --scopes "$(SCOPES)" $(if $(EXPIRES),--expires "$(EXPIRES)")
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache
