@@ -39,6 +39,7 @@ def test_a_key_is_stored_only_as_a_hash(key_for):
     (item,) = table_items("APIKEY#")
     assert item["pk"] == f"APIKEY#{key_id}" and item["sk"] == "KEY"
     assert item["name"] == "ssr-app" and item["scopes"] == ["sessions.write"] and item["expire"] == 0
+    assert "ttl" not in item  # a key that never expires stays until revoked
     assert secret not in json.dumps(item, default=str) and item["hash"] != secret
 
 
@@ -154,3 +155,10 @@ def test_the_deployer_cli_creates_lists_and_revokes_keys(aws_emulation, capsys):
     with pytest.raises(ApiError):
         apikeys.authorize(key, "sessions.write")
     assert keys.main(["create", *table, "--name", "x", "--scopes", "teams.write"]) == 2
+
+
+def test_an_expiring_key_is_removed_by_ttl_a_month_after_it_expires(key_for):
+    expire = now_ms() + 3_600_000
+    key_for("users.read", expire_ms=expire)
+    (item,) = table_items("APIKEY#")
+    assert item["expire"] == expire and item["ttl"] == expire // 1000 + 30 * 24 * 3600

@@ -9,7 +9,7 @@ import pytest
 from authcore.services.apikeys import create_key
 
 from .admin_fixtures import key_headers, locked_out_user
-from .conftest import PASSWORD, table_items
+from .conftest import PASSWORD, racing, table_items
 from .mfa_fixtures import session_items
 from .test_observability import stdout  # noqa: F401 (a fixture)
 
@@ -207,3 +207,12 @@ def test_a_server_made_session_is_a_usable_credential_and_still_meets_the_mfa_ga
     assert api("get_account", session=made.body["secret"]).body["email"] == "plain@example.com"
     gated = api("users_create_session", {}, path={"userId": locked["userId"]}, headers=headers).body["secret"]
     assert api("get_account", session=gated).body["type"] == "user_more_factors_required"
+
+
+def test_delete_user_racing_an_email_change_orphans_no_index_item(api, locked):
+    headers, target = key_headers(), {"userId": locked["userId"]}
+    change = {"email": "moved@example.com", "password": PASSWORD}
+    with racing(lambda: api("update_email", change, session=locked["session"]), "Delete") as others:
+        assert api("users_delete", path=target, headers=headers).status == 204
+    assert others[0].status == 200  # the change landed between the delete's read and its write
+    assert table_items("EMAIL#") == [] and table_items(f"USER#{locked['userId']}") == []

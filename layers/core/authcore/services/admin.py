@@ -170,6 +170,7 @@ def delete_sessions(key: ServerKey, user_id: str) -> None:
 # --- users ---------------------------------------------------------------------------------------
 
 DEFAULT_LIMIT = 25
+WRITE_ATTEMPTS = 5
 MAX_LIMIT = 5000
 
 
@@ -225,11 +226,14 @@ def list_users(key: ServerKey, queries: list[str], search: str) -> UserList:
 @audited("users.delete")
 def delete_user(key: ServerKey, user_id: str) -> None:
     """The profile and its email/phone index items at once, then the user's sessions, tokens and challenges."""
-    user = _user(user_id)
-    try:
-        users_store.delete_user(user)
-    except StaleError:
-        raise ApiError("user_not_found") from None
+    for _ in range(WRITE_ATTEMPTS):
+        user = _user(user_id)
+        try:
+            users_store.delete_user(user)
+            return
+        except StaleError:
+            continue  # the email or phone changed meanwhile: read the user again
+    raise ApiError("general_rate_limit_exceeded", "Too many simultaneous changes. Please try again.")
 
 
 def _set(user_id: str, changes: dict[str, Any]) -> Account:

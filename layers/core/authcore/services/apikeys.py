@@ -24,6 +24,7 @@ SCOPES = ("users.read", "users.write", "sessions.write")
 RATE_LIMIT = 600  # requests per key per minute
 MINUTE = 60
 KEY = re.compile(r"^([0-9a-f]{20})\.([0-9a-f]{64})$")
+EXPIRED_KEPT_SECONDS = 30 * 24 * 3600  # an expired key stays listed a while, then TTL deletes its item
 INVALID_KEY = "The API key is invalid, expired or revoked."
 
 
@@ -52,6 +53,8 @@ def new_key(name: str, scopes: list[str], expire_ms: int = 0) -> tuple[dict[str,
         "createdAt": now_ms(),
         "hash": digest(secret),
     }
+    if expire_ms:
+        item["ttl"] = expire_ms // 1000 + EXPIRED_KEPT_SECONDS  # DynamoDB removes it some time after
     return item, f"{key_id}.{secret}"
 
 
