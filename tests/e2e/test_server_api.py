@@ -104,6 +104,16 @@ def test_support_desk_resets_the_mfa_of_a_user_locked_out_of_every_factor(stack)
     assert again.get().email == email
     _enrol_authenticator(again, offset_steps=1)  # the current step was spent by the first authenticator
     assert desk.get(user_id=user_id).mfa is True
+
+    # Recovery codes: shown, regenerated (the old ones stop working), not created twice.
+    shown = desk.get_mfa_recovery_codes(user_id=user_id).recoverycodes
+    regenerated = desk.update_mfa_recovery_codes(user_id=user_id).recoverycodes
+    assert len(shown) == len(regenerated) == 10 and not set(shown) & set(regenerated)
+    sdk_raises(lambda: desk.create_mfa_recovery_codes(user_id=user_id), 409, "user_recovery_codes_already_exists")
+
+    oldest = desk.list_sessions(user_id=user_id).sessions[0]
+    desk.delete_session(user_id=user_id, session_id=oldest.id)
+    assert oldest.id not in [s.id for s in desk.list_sessions(user_id=user_id).sessions]
     desk.delete_sessions(user_id=user_id)
     assert desk.list_sessions(user_id=user_id).total == 0
     sdk_raises(again.get, 401, "general_unauthorized_scope")
