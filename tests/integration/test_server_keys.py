@@ -113,6 +113,8 @@ def test_a_key_without_the_scope_is_refused_and_named(api, key_for):
 
 def test_key_requests_are_rate_limited_per_key(api, key_for, monkeypatch, steady_rate_window):
     monkeypatch.setattr(apikeys, "RATE_LIMIT", 3)
+    minute = apikeys.current_minute()
+    monkeypatch.setattr(apikeys, "current_minute", lambda: minute)  # no turn of the minute mid-test
     api.sign_up()
     key, other = key_for("sessions.write"), key_for("sessions.write")
     body = {"email": "ada@example.com", "password": PASSWORD}
@@ -120,6 +122,7 @@ def test_key_requests_are_rate_limited_per_key(api, key_for, monkeypatch, steady
         assert api("create_email_password_session", body, headers={"X-Appwrite-Key": key}).status == 201
     limited = api("create_email_password_session", body, headers={"X-Appwrite-Key": key})
     assert limited.status == 429 and limited.header("X-RateLimit-Limit") == "3"
+    assert limited.header("X-RateLimit-Reset") == str((minute + 1) * 60)
     assert api("create_email_password_session", body, headers={"X-Appwrite-Key": other}).status == 201
 
 
@@ -162,3 +165,26 @@ def test_an_expiring_key_is_removed_by_ttl_a_month_after_it_expires(key_for):
     key_for("users.read", expire_ms=expire)
     (item,) = table_items("APIKEY#")
     assert item["expire"] == expire and item["ttl"] == expire // 1000 + 30 * 24 * 3600
+
+
+def test_the_per_minute_count_restarts_after_an_idle_gap_and_the_key_item_never_grows(
+    api, key_for, monkeypatch, dynamo_calls
+):
+    """Two count slots by the minute's parity: a slot left from two minutes ago is started afresh."""
+    monkeypatch.setattr(apikeys, "RATE_LIMIT", 2)
+    minute = {"now": 29_000_000}
+    monkeypatch.setattr(apikeys, "current_minute", lambda: minute["now"])
+    key = key_for("users.read")
+    api.sign_up()
+
+    def read() -> int:
+        return api("users_list", query={}, headers={"X-Appwrite-Key": key}).status
+
+    for now, expected in [(0, [200, 200, 429]), (1, [200, 200, 429]), (3, [200, 200, 429]), (5, [200])]:
+        minute["now"] = 29_000_000 + now
+        assert [read() for _ in expected] == expected, now
+    # After the gap (minute 3 -> 5, same slot): one more call restarts the slot; otherwise one call.
+    assert dynamo_calls.operations == ["UpdateItem", "UpdateItem", "Scan"]
+    (item,) = table_items("APIKEY#")
+    assert {name for name in item if name.startswith(("uses", "window"))} == {"uses1", "window1"}
+    assert (item["window1"], item["uses1"]) == (29_000_005, 1)

@@ -64,6 +64,11 @@ def create_key(name: str, scopes: list[str], expire_ms: int = 0) -> tuple[dict[s
     return item, key
 
 
+def current_minute() -> int:
+    """The rate limit's window: minutes since the epoch."""
+    return int(time.time()) // MINUTE
+
+
 def authorize(presented: str, scope: str) -> ServerKey:
     """The key `presented` names, if it is valid and has `scope`; 401 (one message for every way a key
     is wrong), 401 naming the scope it lacks, or 429 beyond RATE_LIMIT requests a minute."""
@@ -71,8 +76,8 @@ def authorize(presented: str, scope: str) -> ServerKey:
     if not match:
         raise ApiError("general_unauthorized_scope", INVALID_KEY)
     key_id, secret = match.groups()
-    minute = int(time.time()) // MINUTE
-    status, item = apikeys_store.count_use(key_id, f"use{minute}", f"use{minute - 1}", RATE_LIMIT)
+    minute = current_minute()
+    status, item = apikeys_store.count_use(key_id, minute, RATE_LIMIT)
     if item is None or not hmac.compare_digest(item["hash"], digest(secret)):
         raise ApiError("general_unauthorized_scope", INVALID_KEY)
     if item["expire"] and item["expire"] <= now_ms():

@@ -12,6 +12,7 @@ from authcore.store.table import client, marshal, table_name, unmarshal
 
 PREFIX = "APIKEY#"
 SORT_KEY = "KEY"
+WRITE_ATTEMPTS = 3
 
 
 def key_key(key_id: str) -> dict[str, str]:
@@ -27,29 +28,55 @@ def put_key(item: dict[str, Any]) -> None:
     )
 
 
-def count_use(key_id: str, window: str, previous_window: str, limit: int) -> tuple[str, dict[str, Any] | None]:
-    """Read the key and count one request in its current window, in one round trip.
+def count_use(key_id: str, window: int, limit: int) -> tuple[str, dict[str, Any] | None]:
+    """Read the key and count one request in `window` (a number: the minute), in one call as a rule.
 
-    Returns ("ok", key item), ("limited", key item) or ("unknown", None). The counter lives on the key
-    item (as the sign-in counter lives on the email index item), so a key request costs one call.
+    Returns ("ok", key item), ("limited", key item) or ("unknown", None). The count lives on the key
+    item in two slots, by the window's parity (`uses<p>`, `window<p>`); each request empties the other
+    slot, so the item never grows. A slot still holds an older window only when no request came in the
+    window before: then one more call starts it afresh.
     """
-    try:
-        response = client().update_item(
-            TableName=table_name(),
-            Key=marshal(key_key(key_id)),
-            UpdateExpression="ADD #cur :one REMOVE #prev",
-            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#cur) OR #cur < :limit)",
-            ExpressionAttributeNames={"#cur": window, "#prev": previous_window},
-            ExpressionAttributeValues=marshal({":one": 1, ":limit": limit}),
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        old = unmarshal(error.response.get("Item"))
-        return ("limited", old) if old else ("unknown", None)
-    return "ok", unmarshal(response["Attributes"])
+    slot, other = window % 2, 1 - window % 2
+    names = {"#cnt": f"uses{slot}", "#win": f"window{slot}", "#ocnt": f"uses{other}", "#owin": f"window{other}"}
+    counted = {
+        "UpdateExpression": "SET #win = :w ADD #cnt :one REMOVE #ocnt, #owin",
+        "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(#win) OR (#win = :w AND #cnt < :limit))",
+        "ExpressionAttributeValues": marshal({":w": window, ":one": 1, ":limit": limit}),
+    }
+    restarted = {
+        "UpdateExpression": "SET #win = :w, #cnt = :one REMOVE #ocnt, #owin",
+        "ConditionExpression": "attribute_exists(pk) AND #win < :w",
+        "ExpressionAttributeValues": marshal({":w": window, ":one": 1}),
+    }
+    for _ in range(WRITE_ATTEMPTS):
+        try:
+            return "ok", _update(key_id, names, counted)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = unmarshal(error.response.get("Item"))
+        if not old:
+            return "unknown", None
+        if old.get(f"window{slot}", window) >= window:
+            return "limited", old  # this window's count is spent (or a clock ahead of ours started a later one)
+        try:
+            return "ok", _update(key_id, names, restarted)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise  # else another request restarted the slot first: count on it
+    return "limited", old
+
+
+def _update(key_id: str, names: dict[str, str], expression: dict[str, Any]) -> dict[str, Any]:
+    response = client().update_item(
+        TableName=table_name(),
+        Key=marshal(key_key(key_id)),
+        ExpressionAttributeNames=names,
+        ReturnValues="ALL_NEW",
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        **expression,
+    )
+    return unmarshal(response["Attributes"])
 
 
 def list_keys() -> list[dict[str, Any]]:
