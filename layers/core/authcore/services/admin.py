@@ -33,6 +33,12 @@ Result = TypeVar("Result")
 Action = Callable[Concatenate[ServerKey, str, Params], Result]  # (key, userId, …) -> answer
 
 
+def audit(key: ServerKey, action: str, target_user_id: str, result: str) -> None:
+    """The structured audit record of one admin action."""
+    record = {"keyName": key.name, "action": action, "targetUserId": target_user_id, "result": result}
+    logger.info("audit", extra=record)
+
+
 def audited(action: str) -> Callable[[Action], Action]:
     """One structured `audit` log record per call of an admin action on (key, userId, …): its result is
     "success" or the error type it answered with."""
@@ -50,9 +56,7 @@ def audited(action: str) -> Callable[[Action], Action]:
                 result = error.type
                 raise
             finally:
-                logger.info(
-                    "audit", extra={"keyName": key.name, "action": action, "targetUserId": user_id, "result": result}
-                )
+                audit(key, action, user_id, result)
 
         return run
 
@@ -219,7 +223,7 @@ def list_users(key: ServerKey, queries: list[str], search: str) -> UserList:
     Reads every profile (a Scan): see users_store.scan_profiles for its cost."""
     limit, offset = _queries(queries)
     found = sorted((u for u in users_store.scan_profiles() if _matches(u, search)), key=lambda u: u["createdAt"])
-    logger.info("audit", extra={"keyName": key.name, "action": "users.list", "targetUserId": "", "result": "success"})
+    audit(key, "users.list", "", "success")
     return UserList(total=len(found), users=[account_model(u) for u in found[offset : offset + limit]])
 
 
