@@ -651,3 +651,22 @@ def test_round_trips_per_users_api_endpoint(api, sent, dynamo_calls, external_ca
 
     walk_admin(api, sent, step)
     assert sorted(walked) == sorted(ADMIN_STEPS)
+
+
+def test_users_read_functions_may_update_only_the_key_item():
+    """A read route writes only its key's rate-limit count: its UpdateItem is limited to APIKEY# items."""
+    readers = {
+        name for name, (calls, _) in ADMIN_STEPS.items() if not {"UpdateItem", "TransactWriteItems"} & set(calls[1:])
+    }
+    assert readers == {
+        "users_get",
+        "users_list",
+        "users_list_mfa_factors",
+        "users_list_sessions",
+        "users_get_mfa_recovery_codes",
+    }
+    for name in readers:
+        statements = [s for policy in FUNCTIONS[name].policies for s in policy.get("Statement", [])]
+        updates = [s for s in statements if "dynamodb:UpdateItem" in s["Action"]]
+        assert len(updates) == 1 and updates[0]["Action"] == ["dynamodb:UpdateItem"], name
+        assert updates[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["APIKEY#*"]}}, name
