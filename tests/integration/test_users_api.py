@@ -204,6 +204,7 @@ def test_a_server_made_session_is_a_usable_credential_and_still_meets_the_mfa_ga
     plain = api.sign_up("plain@example.com")
     made = api("users_create_session", {}, path={"userId": plain["$id"]}, headers=headers)
     assert made.status == 201 and made.body["provider"] == "server" and made.body["factors"] == ["server"]
+    assert made.body["current"] is False
     assert api("get_account", session=made.body["secret"]).body["email"] == "plain@example.com"
     gated = api("users_create_session", {}, path={"userId": locked["userId"]}, headers=headers).body["secret"]
     assert api("get_account", session=gated).body["type"] == "user_more_factors_required"

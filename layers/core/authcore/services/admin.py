@@ -271,4 +271,4 @@ def create_session(key: ServerKey, user_id: str, caller: Caller) -> Session:
     if not user.get("status", True):
         raise ApiError("user_blocked")
     new = start_session(user, caller, "server", ["server"])
-    return new.session.model_copy(update={"secret": new.credential})
+    return new.session.model_copy(update={"secret": new.credential, "current": False})  # not the caller's own
