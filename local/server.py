@@ -127,7 +127,10 @@ def main(argv: list[str] | None = None) -> None:
     prepare_process(template_functions, [root, *layers(template, root=root)])
     gateway = Gateway(template_functions, api(template, resolver))
     gateway.preload()
-    keys = create_api_keys(args.api_key)
+    try:
+        keys = create_api_keys(args.api_key)
+    except ValueError as error:
+        parser.error(f"--api-key: {error}")
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(
