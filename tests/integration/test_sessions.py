@@ -7,7 +7,7 @@ import pytest
 from authcore.clock import now_ms
 from authcore.security.tokens import encode_credential
 from authcore.store.table import client, marshal, table_name, user_key
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import PASSWORD, table_items
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
@@ -175,3 +175,12 @@ def test_a_session_shorter_than_a_minute_is_refused(api):
     api.sign_up()
     answer = api("create_email_password_session", {"email": "ada@example.com", "password": PASSWORD, "duration": 59})
     assert answer.status == 400 and answer.body["type"] == "general_argument_invalid"
+
+
+def test_an_extended_session_keeps_its_ttl_in_epoch_seconds(api):
+    api.sign_up()
+    credential = api.session_for()
+    extended = api("update_session", path={"sessionId": "current"}, session=credential)
+    assert extended.status == 200
+    (session,) = [item for item in table_items("USER#") if item["sk"].startswith("SESSION#")]
+    assert session["ttl"] == session["expire"] // 1000

@@ -42,7 +42,7 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     kind = first.get("type", "")
     if kind == "unsupported_content_type":
-        return "Invalid request body: send it as application/json."
+        return NOT_JSON
     if kind == "json_invalid" or not loc:
         return "Invalid request body: it must be a JSON object."
     name = loc[0]
@@ -52,8 +52,22 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
     return f"Invalid `{name}` param: {why}"
 
 
+# Bodies Powertools would parse as forms. The API takes JSON only: an HTML form on another site can post
+# these without a CORS preflight (login CSRF), and a multipart type without a boundary crashed the parser.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/")
+NOT_JSON = "Invalid request body: send it as application/json."
+
+
+def _json_only(app: APIGatewayRestResolver, next_middleware: Callable[..., Response]) -> Response:
+    content_type = (app.current_event.headers.get("content-type") or "").strip().lower()
+    if content_type.startswith(FORM_TYPES):
+        return error_response(ApiError("general_argument_invalid", NOT_JSON))
+    return next_middleware(app)
+
+
 def create_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, strip_prefixes=["/v1"])
+    app.use([_json_only])
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response:
