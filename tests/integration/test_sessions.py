@@ -184,3 +184,17 @@ def test_an_extended_session_keeps_its_ttl_in_epoch_seconds(api):
     assert extended.status == 200
     (session,) = [item for item in table_items("USER#") if item["sk"].startswith("SESSION#")]
     assert session["ttl"] == session["expire"] // 1000
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_form_cannot_sign_in(api, content_type):
+    """Login CSRF: an HTML form on another site posts these types without a CORS preflight; the API
+    takes JSON only, so the form gets a 400 and no session cookie."""
+    api.sign_up()
+    answer = api(
+        "create_email_password_session",
+        f"email=ada%40example.com&password={PASSWORD.replace(' ', '+')}",
+        headers={"Content-Type": content_type},
+    )
+    assert answer.status == 400 and answer.body["message"] == "Invalid request body: send it as application/json."
+    assert "set-cookie" not in answer.headers

@@ -58,16 +58,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/")
 NOT_JSON = "Invalid request body: send it as application/json."
 
 
-def _json_only(app: APIGatewayRestResolver, next_middleware: Callable[..., Response]) -> Response:
-    content_type = (app.current_event.headers.get("content-type") or "").strip().lower()
-    if content_type.startswith(FORM_TYPES):
-        return error_response(ApiError("general_argument_invalid", NOT_JSON))
-    return next_middleware(app)
-
-
 def create_app() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, strip_prefixes=["/v1"])
-    app.use([_json_only])
 
     @app.exception_handler(ApiError)
     def _api_error(error: ApiError) -> Response:
@@ -103,22 +95,30 @@ def _add_headers(response: dict[str, Any], extra: dict[str, str]) -> None:
             response.setdefault("headers", {})[name] = value
 
 
+def _refusal(event: dict[str, Any]) -> ApiError | None:
+    """What is refused before routing (and before Powertools parses a body): another project, a form body."""
+    if not transport.project_matches(event):
+        return ApiError("project_not_found")
+    if transport.header(event, "Content-Type").strip().lower().startswith(FORM_TYPES):
+        return ApiError("general_argument_invalid", NOT_JSON)
+    return None
+
+
 def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
     """The Lambda handler: project check, routing, then CORS and no-store on every answer (and the
     request's log line)."""
 
     @logged
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if transport.project_matches(event):
-            response = app.resolve(event, context)
-        else:
-            error = ApiError("project_not_found")
-            logger.append_keys(errorType=error.type)
+        if refusal := _refusal(event):
+            logger.append_keys(errorType=refusal.type)
             response = {
-                "statusCode": error.status,
+                "statusCode": refusal.status,
                 "headers": {"Content-Type": JSON},
-                "body": error_body(error.type, error.message),
+                "body": error_body(refusal.type, refusal.message),
             }
+        else:
+            response = app.resolve(event, context)
         _add_headers(response, {**transport.cors_headers(event), "Cache-Control": "no-store"})
         return response
 
