@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean js-deps chromium openapi key
+.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean js-deps chromium openapi scan bench key
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,7 @@ dev: $(VENV)/.installed
 	PORT=$(PORT) $(PY) -m local.server
 
 ## Everything CI checks: lint, the template (validate, lint, build), and every test.
-test: lint check-template pytest
+test: lint check-template scan pytest
 
 pytest: $(VENV)/.installed js-deps chromium
 	$(PY) -m pytest -n auto --dist loadfile  # test modules spread over the cores, each module on one worker
@@ -73,6 +73,24 @@ build: $(TOOLS)/.installed
 
 deploy: build
 	$(TOOLS)/bin/sam deploy --guided
+
+## Static security checks, offline: bandit on the Python source, checkov on template.yaml (docs/security.md).
+SCAN := .scan
+
+$(SCAN)/.installed: requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN)
+	$(SCAN)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
+
+scan: $(VENV)/.installed $(SCAN)/.installed
+	$(VENV)/bin/bandit -q -c pyproject.toml -r layers functions local
+	$(SCAN)/bin/checkov --config-file .checkov.yaml
+
+## Cold start, warm overhead, Argon2, round trips, memory and a 1,000-flow load test; writes bench/results/
+## and docs/performance.md, docs/performance.png, docs/cost.md (about 6 minutes on 2 idle cores).
+bench: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(PY) -m bench
 
 ## docs/openapi.json from the handlers (tests/contract/test_openapi.py fails when it is stale).
 openapi: $(VENV)/.installed

@@ -31,7 +31,7 @@ def fake_environment(region: str) -> None:
         os.environ.pop(name, None)
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - fake, for moto
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - fake, for moto  # nosec B106
         AWS_SESSION_TOKEN="testing",  # noqa: S106
         AWS_DEFAULT_REGION=region,
         AWS_REGION=region,

@@ -186,6 +186,8 @@ def _complete(operation: dict[str, Any], path: str, module: ModuleType, name: st
         }
     if "429" in responses:
         responses["429"]["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
+    if "204" in responses:  # Powertools documents an empty JSON media type; the answer has no body (`no_content`)
+        responses["204"].pop("content", None)
     success = next(response for code, response in responses.items() if code.startswith("2"))
     if getattr(module, "signed_in", None) is http_app.signed_in:
         success["headers"] = _cookie_headers("The new session's credential cookies (and `_legacy`).")

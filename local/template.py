@@ -52,7 +52,7 @@ def load(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 
 
 def parse(text: str) -> dict[str, Any]:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader  # nosec B506
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from authcore.config import settings
 from authcore.security.tokens import decode_credential
 from authcore.store import table
 from local import aws, template
@@ -339,3 +340,22 @@ def ada(api):
     from tests.integration.mfa_fixtures import sign_up_and_in
 
     return sign_up_and_in(api)
+
+
+@pytest.fixture
+def environment():
+    """Changes settings for one test: set(name, value); restored (and settings re-read) afterwards."""
+    saved: dict[str, str | None] = {}
+
+    def change(name: str, value: str) -> None:
+        saved.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+        settings.cache_clear()
+
+    yield change
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    settings.cache_clear()

@@ -4,6 +4,7 @@ count of wrong codes (§4.6), through the handlers with SES, SNS and DynamoDB em
 import json
 import time
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -208,7 +209,9 @@ def test_a_phone_code_for_an_existing_user(api, sent, user_id_of):
     session = sign_in(api, user_id, sent.code(PHONE))
     assert session.status == 201 and session.body["factors"] == ["phone"]
     stored = profile(user_id)
-    assert stored["phoneVerification"] is True and stored["emailVerification"] is False
+    # The phone's first proof: the email set up before it was never proven, so it goes (with the password).
+    assert stored["phoneVerification"] is True and "email" not in stored and "emailVerification" not in stored
+    assert table_items(f"EMAIL#{EMAIL}") == []
 
 
 def test_a_phone_verification_code_cannot_sign_in(api, sent, user_id_of):
@@ -357,7 +360,11 @@ def test_wrong_sign_in_and_verification_codes_share_one_count(api, sent, user_id
     clock.advance(codes.FIRST_LOCK_SECONDS * 1000 + 1000)
     assert sign_in(api, user_id, sign_in_code).status == 201
     assert users_store.FAILURES not in profile(user_id)
-    assert api("update_phone_verification", {"userId": user_id, "secret": verification_code}).status == 200
+    # That sign-in was the email's first proof: the phone set up before it is gone, so its code proves nothing.
+    assert "phone" not in profile(user_id)
+    assert_error(
+        api("update_phone_verification", {"userId": user_id, "secret": verification_code}), 401, "user_invalid_token"
+    )
 
 
 # --- limits (API.md §5) and the send cooldown ----------------------------------------------------
@@ -465,3 +472,35 @@ def test_the_cooldown_reset_header_says_when_sending_is_possible_again(api, sent
     refused = email_token(api)
     assert_error(refused, 429, "general_rate_limit_exceeded")
     assert int(refused.header("X-RateLimit-Reset")) == cooldown["until"]
+
+
+SQUATTERS_PHONE = "+14155552672"
+SQUATTERS_EMAIL = "squatter@example.com"
+
+
+def test_a_first_proof_of_the_email_also_drops_a_phone_the_squatter_verified(api, sent):
+    user_id = api.sign_up(EMAIL, userId="ada")["$id"]
+    squatter = api.session_for(EMAIL)
+    assert api("update_phone", {"phone": SQUATTERS_PHONE, "password": PASSWORD}, session=squatter).status == 200
+    assert api("create_phone_verification", {}, session=squatter).status == 201
+    assert api("update_phone_verification", {"userId": user_id, "secret": sent.code(SQUATTERS_PHONE)}).status == 200
+    assert email_token(api).status == 201
+    assert sign_in(api, user_id, sent.code(EMAIL)).status == 201  # the email's owner: its first proof
+    lift_cooldowns()
+    assert phone_token(api, SQUATTERS_PHONE).body["userId"] != user_id  # the phone no longer leads here
+    assert sign_in(api, user_id, sent.code(SQUATTERS_PHONE)).status == 401
+
+
+def test_a_first_proof_of_the_phone_also_drops_an_email_the_squatter_verified(api, sent):
+    user_id = api.sign_up(SQUATTERS_EMAIL, userId="sam")["$id"]
+    squatter = api.session_for(SQUATTERS_EMAIL)
+    url = {"url": "http://localhost:3000/verify"}
+    assert api("create_email_verification", url, session=squatter).status == 201
+    query = parse_qs(urlsplit(sent.link(SQUATTERS_EMAIL)).query)
+    assert api("update_email_verification", {"userId": user_id, "secret": query["secret"][0]}).status == 200
+    assert api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=squatter).status == 200
+    assert phone_token(api).body["userId"] == user_id
+    assert sign_in(api, user_id, sent.code(PHONE)).status == 201  # the phone's owner: its first proof
+    lift_cooldowns()
+    assert email_token(api, SQUATTERS_EMAIL).body["userId"] != user_id
+    assert sign_in(api, user_id, sent.code(SQUATTERS_EMAIL)).status == 401

@@ -4,7 +4,6 @@ with it, no spent limit, no cooldown), so an immediate retry works."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from authcore.config import settings
 from authcore.delivery import email, sms
 
 from .conftest import PASSWORD, cooldowns, lift_cooldowns, rate_counts, table_items, token_items
@@ -265,25 +263,6 @@ def test_a_failed_first_sign_in_leaves_the_address_free_for_sign_up(api, outage)
 
 
 # --- sending not configured ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def environment():
-    """Changes settings for one test: set(name, value); restored (and settings re-read) afterwards."""
-    saved: dict[str, str | None] = {}
-
-    def change(name: str, value: str) -> None:
-        saved.setdefault(name, os.environ.get(name))
-        os.environ[name] = value
-        settings.cache_clear()
-
-    yield change
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    settings.cache_clear()
 
 
 NOT_CONFIGURED = {

@@ -28,6 +28,7 @@ from .mfa_fixtures import (
     create_authenticator,
     create_challenge,
     create_recovery_codes,
+    email_otp_session,
     enrol_totp,
     failures,
     phone_otp_session,
@@ -545,3 +546,22 @@ def test_a_locked_user_cannot_verify_an_authenticator(api, ada, totp_clock, cloc
     clock.advance(31_000)
     assert verify_authenticator(api, ada.credential, totp_clock.code(secret)).status == 200
     assert users_store.FAILURES not in profile(ada.user_id)
+
+
+def test_a_passwordless_account_with_mfa_on_changes_addresses_and_password_only_after_a_challenge(
+    api, sent, totp_clock
+):
+    """Without a password the session is the only proof, and a thief may hold it: with MFA on, replacing
+    an address (a second factor) or setting a password (which ends the other sessions) needs a recent
+    challenge of this session."""
+    credential = email_otp_session(api, sent)  # passwordless; the code verified the email
+    secret = enrol_totp(api, credential, totp_clock)
+    assert api("update_mfa", {"mfa": True}, session=credential).status == 200
+    thief = {"session": credential}
+    assert_error(
+        api("update_email", {"email": "thief@example.com", "password": ""}, **thief), 401, "user_challenge_required"
+    )
+    assert_error(api("update_phone", {"phone": PHONE, "password": ""}, **thief), 401, "user_challenge_required")
+    assert_error(api("update_password", {"password": "thief's new password"}, **thief), 401, "user_challenge_required")
+    complete_totp_challenge(api, credential, secret, totp_clock)
+    assert api("update_phone", {"phone": PHONE, "password": ""}, session=credential).status == 200

@@ -7,7 +7,7 @@ import pytest
 from authcore.clock import now_ms
 from authcore.security.tokens import encode_credential
 from authcore.store.table import client, marshal, table_name, user_key
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import PASSWORD, table_items
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
@@ -175,3 +175,26 @@ def test_a_session_shorter_than_a_minute_is_refused(api):
     api.sign_up()
     answer = api("create_email_password_session", {"email": "ada@example.com", "password": PASSWORD, "duration": 59})
     assert answer.status == 400 and answer.body["type"] == "general_argument_invalid"
+
+
+def test_an_extended_session_keeps_its_ttl_in_epoch_seconds(api):
+    api.sign_up()
+    credential = api.session_for()
+    extended = api("update_session", path={"sessionId": "current"}, session=credential)
+    assert extended.status == 200
+    (session,) = [item for item in table_items("USER#") if item["sk"].startswith("SESSION#")]
+    assert session["ttl"] == session["expire"] // 1000
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data"])
+def test_a_form_cannot_sign_in(api, content_type):
+    """Login CSRF: an HTML form on another site posts these types without a CORS preflight; the API
+    takes JSON only, so the form gets a 400 and no session cookie."""
+    api.sign_up()
+    answer = api(
+        "create_email_password_session",
+        f"email=ada%40example.com&password={PASSWORD.replace(' ', '+')}",
+        headers={"Content-Type": content_type},
+    )
+    assert answer.status == 400 and answer.body["message"] == "Invalid request body: send it as application/json."
+    assert "set-cookie" not in answer.headers

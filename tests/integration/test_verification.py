@@ -493,3 +493,17 @@ def test_texting_codes_is_limited_per_ip(api, sent, ada_with_phone, user_id_of):
     assert answer.status == 429 and answer.header("X-RateLimit-Limit") == "10"
     assert len(token_items(user_id_of(grace))) == 4
     assert api("create_phone_verification", {}, session=grace, ip="198.51.100.2").status == 201
+
+
+def test_a_cross_site_form_post_with_the_session_cookie_sends_nothing(api, sent):
+    """CSRF: a page on another site can make the browser post a form with the SameSite=None cookie,
+    but cannot add headers; cookies do not count on such a request, so it has no session."""
+    api.sign_up()
+    credential = api.session_for()
+    assert api("update_phone", {"phone": "+14155552671", "password": PASSWORD}, session=credential).status == 200
+    form_post = {"Cookie": f"a_session_default={credential}", "Content-Type": "text/plain"}
+    answer = api("create_phone_verification", "x=1", headers={**form_post, "Origin": "https://evil.example"})
+    assert answer.status == 401 and answer.body["type"] == "general_unauthorized_scope"
+    assert sent.count() == 0
+    allowed = api("create_phone_verification", "{}", headers={**form_post, "Origin": "http://localhost:3000"})
+    assert allowed.status == 201, allowed.body  # the app's own origin keeps using the cookie

@@ -374,7 +374,14 @@ def test_keyed_hash_depends_on_the_key(monkeypatch):
 
 HOURLY = Charge("verify-email", "u", 10, 3600)
 COOLDOWN = Charge("send-email", "ada@example.com", 1, 60, cooldown=True)
-SPENT = [HOURLY, COOLDOWN]  # what issuing spends: the caller's charges and the address's send cooldown
+# The send budgets at their template defaults (config.py): per address per day, per user per day, per hour.
+EMAIL_BUDGETS = [
+    Charge("send-email-day", "ada@example.com", 20, 86_400),
+    Charge("send-user-day", "u", 30, 86_400),
+    Charge("send-email-all", "deployment", 2000, 3600),
+]
+# What issuing spends: the caller's charges, the address's send cooldown and the send budgets.
+SPENT = [HOURLY, COOLDOWN, *EMAIL_BUDGETS]
 
 
 class Secrets:
@@ -440,7 +447,13 @@ def test_issue_stores_the_token_then_sends_its_secret(clock, tokens):
 def test_an_sms_code_spends_the_sms_cooldown_of_the_phone(clock, tokens):
     issue(Secrets(), Sender(), kind=codes.PHONE_SIGN_IN, address="+14155550100")
     (_, charges, _, _), *_ = tokens.issued
-    assert charges == [HOURLY, Charge("send-sms", "+14155550100", 1, 60, cooldown=True)]
+    assert charges == [
+        HOURLY,
+        Charge("send-sms", "+14155550100", 1, 60, cooldown=True),
+        Charge("send-sms-day", "+14155550100", 10, 86_400),
+        Charge("send-user-day", "u", 30, 86_400),
+        Charge("send-sms-all", "deployment", 200, 3600),
+    ]
 
 
 def test_a_colliding_token_draws_a_new_secret(clock, tokens):
@@ -468,7 +481,9 @@ def test_a_taken_address_is_not_retried(clock, tokens):
     assert make_secret.calls == 1 and send.sent == []
 
 
-@pytest.mark.parametrize("charge", SPENT, ids=["hourly", "cooldown"])
+@pytest.mark.parametrize(
+    "charge", SPENT, ids=["hourly", "cooldown", "per-address-day", "per-user-day", "deployment-hour"]
+)
 def test_an_exhausted_limit_answers_429_with_its_reset(clock, tokens, charge):
     send = Sender()
     tokens.issue_errors = [LimitError(charge)]

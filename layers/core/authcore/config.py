@@ -19,12 +19,27 @@ class Settings:
     sms_sender_id: str  # "" for the carrier's default
     code_key_secret: str  # Secrets Manager id of the HMAC key for codes
     kms_key_id: str  # the key that seals TOTP secrets and the display copy of recovery codes
+    sms_countries: frozenset[str]  # ISO 3166 alpha-2 regions SMS may go to; empty: every region
+    budgets: SendBudgets
+
+
+@dataclass(frozen=True)
+class SendBudgets:
+    """Most emails and SMS the deployment sends: per destination per day, per user per day (both
+    channels together), and in all per hour (per channel). Bounds bombing and SMS pumping."""
+
+    email_per_destination_per_day: int
+    sms_per_destination_per_day: int
+    messages_per_user_per_day: int
+    email_per_hour: int
+    sms_per_hour: int
 
 
 @cache
 def settings() -> Settings:
     env = os.environ
     origins = (o.strip().rstrip("/") for o in env.get("ALLOWED_ORIGINS", "").split(","))
+    countries = (c.strip().upper() for c in env.get("SMS_ALLOWED_COUNTRIES", "").split(","))
     return Settings(
         table_name=env["TABLE_NAME"],
         project_id=env.get("PROJECT_ID", "default"),
@@ -36,4 +51,12 @@ def settings() -> Settings:
         sms_sender_id=env.get("SMS_SENDER_ID", "").strip(),
         code_key_secret=env.get("CODE_KEY_SECRET", ""),
         kms_key_id=env.get("KMS_KEY_ID", ""),
+        sms_countries=frozenset(c for c in countries if c),
+        budgets=SendBudgets(
+            email_per_destination_per_day=int(env.get("EMAIL_PER_DESTINATION_PER_DAY", "20")),
+            sms_per_destination_per_day=int(env.get("SMS_PER_DESTINATION_PER_DAY", "10")),
+            messages_per_user_per_day=int(env.get("MESSAGES_PER_USER_PER_DAY", "30")),
+            email_per_hour=int(env.get("EMAIL_PER_HOUR", "2000")),
+            sms_per_hour=int(env.get("SMS_PER_HOUR", "200")),
+        ),
     )

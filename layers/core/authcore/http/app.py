@@ -42,7 +42,7 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
     kind = first.get("type", "")
     if kind == "unsupported_content_type":
-        return "Invalid request body: send it as application/json."
+        return NOT_JSON
     if kind == "json_invalid" or not loc:
         return "Invalid request body: it must be a JSON object."
     name = loc[0]
@@ -50,6 +50,12 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
         return f'Param "{name}" is not optional.'
     why = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     return f"Invalid `{name}` param: {why}"
+
+
+# Bodies Powertools would parse as forms. The API takes JSON only: an HTML form on another site can post
+# these without a CORS preflight (login CSRF), and a multipart type without a boundary crashed the parser.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/")
+NOT_JSON = "Invalid request body: send it as application/json."
 
 
 def create_app() -> APIGatewayRestResolver:
@@ -89,22 +95,30 @@ def _add_headers(response: dict[str, Any], extra: dict[str, str]) -> None:
             response.setdefault("headers", {})[name] = value
 
 
+def _refusal(event: dict[str, Any]) -> ApiError | None:
+    """What is refused before routing (and before Powertools parses a body): another project, a form body."""
+    if not transport.project_matches(event):
+        return ApiError("project_not_found")
+    if transport.header(event, "Content-Type").strip().lower().startswith(FORM_TYPES):
+        return ApiError("general_argument_invalid", NOT_JSON)
+    return None
+
+
 def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
     """The Lambda handler: project check, routing, then CORS and no-store on every answer (and the
     request's log line)."""
 
     @logged
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if transport.project_matches(event):
-            response = app.resolve(event, context)
-        else:
-            error = ApiError("project_not_found")
-            logger.append_keys(errorType=error.type)
+        if refusal := _refusal(event):
+            logger.append_keys(errorType=refusal.type)
             response = {
-                "statusCode": error.status,
+                "statusCode": refusal.status,
                 "headers": {"Content-Type": JSON},
-                "body": error_body(error.type, error.message),
+                "body": error_body(refusal.type, refusal.message),
             }
+        else:
+            response = app.resolve(event, context)
         _add_headers(response, {**transport.cors_headers(event), "Cache-Control": "no-store"})
         return response
 

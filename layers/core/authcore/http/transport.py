@@ -74,9 +74,12 @@ def _cookies(event: dict[str, Any]) -> dict[str, str]:
 
 
 def credential(event: dict[str, Any]) -> tuple[str, str] | None:
-    """The session credential, looked up in API.md's order: cookies, session headers, fallback cookies."""
-    jar = _cookies(event)
-    candidates = [jar.get(cookie_name()), jar.get(f"{cookie_name()}_legacy"), jar.get("nx_session")]
+    """The session credential, looked up in API.md's order: cookies, session headers, fallback cookies.
+
+    Cookies do not count on a state-changing request from a page of a site not in AllowedOrigins
+    (CSRF: a cross-site form post carries the SameSite=None cookie, but cannot set headers).
+    """
+    candidates = [] if _cross_site_write(event) else _session_cookies(_cookies(event))
     candidates += [header(event, "X-Appwrite-Session"), header(event, "X-Nuvix-Session")]
     fallback = header(event, "X-Fallback-Cookies")
     if fallback:
@@ -90,6 +93,16 @@ def credential(event: dict[str, Any]) -> tuple[str, str] | None:
         if isinstance(value, str) and value and (decoded := decode_credential(value)):
             return decoded
     return None
+
+
+def _session_cookies(jar: dict[str, str]) -> list[str | None]:
+    return [jar.get(cookie_name()), jar.get(f"{cookie_name()}_legacy"), jar.get("nx_session")]
+
+
+def _cross_site_write(event: dict[str, Any]) -> bool:
+    origin = header(event, "Origin")
+    unsafe = (event.get("httpMethod") or "GET").upper() not in ("GET", "HEAD", "OPTIONS")
+    return unsafe and bool(origin) and origin.rstrip("/") not in settings().allowed_origins
 
 
 def api_key(event: dict[str, Any]) -> str:

@@ -77,15 +77,23 @@ def get_account(principal: Principal) -> Account:
     return account_model(principal.user)
 
 
-def _check_password(user: dict[str, Any], password: str) -> None:
-    """Changes of email, phone or password need the current password when the account has one."""
-    if user.get("passwordHash") and not verify_password(user["passwordHash"], password):
-        raise ApiError("user_invalid_credentials")
+def _confirm_identity(principal: Principal, password: str) -> None:
+    """Changes of email, phone or password need more than the session: the current password when the
+    account has one; without one, with MFA on, a recent challenge (else a stolen session could swap a
+    second factor, or set a password that ends the owner's sessions)."""
+    user = principal.user
+    if user.get("passwordHash"):
+        if not verify_password(user["passwordHash"], password):
+            raise ApiError("user_invalid_credentials")
+    elif user.get("mfa"):
+        from authcore.services.mfa import require_recent_challenge  # only here: keeps KMS off the cold path
+
+        require_recent_challenge(principal)
 
 
 def _change_address(principal: Principal, kind: str, new: str, password: str) -> Account:
     user = principal.user
-    _check_password(user, password)
+    _confirm_identity(principal, password)
     if user.get(kind) == new:
         return account_model(user)
     changes = {kind: new, f"{kind}Verification": False, "updatedAt": now_ms()}
@@ -108,7 +116,7 @@ def update_password(principal: Principal, body: UpdatePassword) -> Account:
     """Set a new password and end every other session of the user (a thief's included)."""
     user = principal.user
     limits.enforce("update-password", user["userId"])
-    _check_password(user, body.oldPassword)
+    _confirm_identity(principal, body.oldPassword)
     now = now_ms()
     changes = {"passwordHash": hash_password(body.password), "passwordUpdate": now, "updatedAt": now}
     others = [d for d in user.get("sessions", {}) if d != principal.session["digest"]]

@@ -8,13 +8,14 @@ from typing import Any
 
 from authcore import observability
 from authcore.clock import iso, now_ms
+from authcore.config import settings
 from authcore.delivery.errors import DeliveryError
 from authcore.errors import ApiError
 from authcore.ids import unique_id
 from authcore.models.responses import Token
 from authcore.observability import logger
 from authcore.services import limits
-from authcore.services.limits import HOUR, rate_limited
+from authcore.services.limits import DAY, HOUR, rate_limited
 from authcore.store import tokens as tokens_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, LimitError, SpentError, StaleError
@@ -57,7 +58,7 @@ def token_model(token: dict[str, Any]) -> Token:
         id=token["tokenId"],
         createdAt=iso(token["createdAt"]),
         userId=token["userId"],
-        secret="",
+        secret="",  # a token's secret never goes to an end-user caller  # nosec B106
         expire=iso(token["expire"]),
         phrase=token.get("phrase", ""),
     )
@@ -69,6 +70,33 @@ UNAVAILABLE = {"email": "general_smtp_disabled", "sms": "general_phone_disabled"
 def send_cooldown(channel: str, address: str) -> Charge:
     """At most one email or SMS per destination per minute, whatever it carries."""
     return Charge(f"send-{channel}", address, 1, SEND_COOLDOWN_SECONDS, cooldown=True)
+
+
+def send_budgets(channel: str, address: str, user_id: str) -> list[Charge]:
+    """What one message spends besides the cooldown: the destination's and the user's daily budgets,
+    and the deployment's hourly one (settings().budgets)."""
+    budgets = settings().budgets
+    per_destination, per_hour = (
+        (budgets.email_per_destination_per_day, budgets.email_per_hour)
+        if channel == "email"
+        else (budgets.sms_per_destination_per_day, budgets.sms_per_hour)
+    )
+    return [
+        Charge(f"send-{channel}-day", address, per_destination, DAY),
+        Charge("send-user-day", user_id, budgets.messages_per_user_per_day, DAY),
+        Charge(f"send-{channel}-all", "deployment", per_hour, HOUR),
+    ]
+
+
+def ensure_sms_allowed(phone: str) -> None:
+    """400 for a number outside SmsAllowedCountries (when that list is set): no SMS is ever sent there."""
+    allowed = settings().sms_countries
+    if not allowed:
+        return
+    import phonenumbers  # on first use: most requests never text
+
+    if phonenumbers.region_code_for_number(phonenumbers.parse(phone, None)) not in allowed:
+        raise ApiError("general_argument_invalid", "Invalid `phone` param: SMS to this country is not enabled.")
 
 
 # --- the failure counter -------------------------------------------------------------------------
@@ -152,7 +180,9 @@ def issue_and_send(
     goes by its id, a code by its hash). Raises ConflictError when `new_user` collides with an existing user.
     """
     channel = "email" if ADDRESS_FIELD[kind] == "email" else "sms"
-    charges = [*charges, send_cooldown(channel, address)]
+    if channel == "sms":
+        ensure_sms_allowed(address)
+    charges = [*charges, send_cooldown(channel, address), *send_budgets(channel, address, user_id)]
     now = now_ms()
     for _ in range(ISSUE_ATTEMPTS):
         secret, hashed = make_secret()
@@ -204,14 +234,17 @@ def usable(token: dict[str, Any] | None, kinds: tuple[str, ...], user: dict[str,
 
 def token_use(user: dict[str, Any], token: dict[str, Any], first_proof: bool = False) -> TokenUse:
     """Spending `token` for `user` as read: the write fails if the user changed in between."""
+    address_field = ADDRESS_FIELD[token["kind"]]
+    other_field = "phone" if address_field == "email" else "email"
     return TokenUse(
         token_hash=token["hash"],
         kinds=(token["kind"],),
         now=now_ms(),
-        address_field=ADDRESS_FIELD[token["kind"]],
+        address_field=address_field,
         address=token["address"],
         failures=failure_count(user),
         first_proof=first_proof,
+        other_address=user.get(other_field, "") if first_proof else "",
     )
 
 

@@ -10,6 +10,7 @@ from authcore.store.errors import LimitError
 from authcore.store.ratelimit import Charge
 
 HOUR = 3600
+DAY = 24 * HOUR
 
 
 def rate_limited(limit: int, reset: int) -> ApiError:
@@ -17,6 +18,12 @@ def rate_limited(limit: int, reset: int) -> ApiError:
         "general_rate_limit_exceeded",
         headers={"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
     )
+
+
+def contended(message: str) -> ApiError:
+    """429 for writes that kept colliding with concurrent ones: try again in a second (headers as every 429)."""
+    headers = {"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 1)}
+    return ApiError("general_rate_limit_exceeded", message, headers=headers)
 
 
 def limit_reached(limited: LimitError, now: int) -> ApiError:

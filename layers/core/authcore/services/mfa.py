@@ -14,7 +14,7 @@ from authcore.models.requests import UpdateMfa, VerifyAuthenticator
 from authcore.models.responses import Account, MfaFactors, MfaRecoveryCodes, MfaType
 from authcore.security import kms, totp
 from authcore.security.codes import keyed_hash, new_recovery_codes
-from authcore.services import codes, notices
+from authcore.services import codes, limits, notices
 from authcore.services.accounts import account_model
 from authcore.services.auth import Principal, reload
 from authcore.services.factors import minimum_factors, verified_authenticator, verified_second_factors
@@ -93,7 +93,7 @@ def update_mfa(principal: Principal, body: UpdateMfa, caller: Caller) -> Account
         except StaleError:
             principal = reload(principal)  # a concurrent change to the session's factors: decide again
     else:
-        raise ApiError("general_rate_limit_exceeded", "Too many simultaneous changes. Please try again.")
+        raise limits.contended("Too many simultaneous changes. Please try again.")
     if bool(user.get("mfa")) != body.mfa:
         notices.notify(user, notices.MFA_ENABLED if body.mfa else notices.MFA_DISABLED, caller.locale)
     return account_model({**user, "mfa": body.mfa, "updatedAt": now})

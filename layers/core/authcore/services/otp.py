@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from authcore import observability
 from authcore.config import settings
 from authcore.delivery import email, sms
 from authcore.delivery.messages import render_email, render_sms
@@ -98,6 +99,7 @@ def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
 @sign_in("code")
 def create_session(body: TokenSession, caller: Caller) -> NewSession:
     """Exchange a sign-in code for a session; the code also verifies the address it was sent to."""
+    observability.identify(body.userId)  # the claimed user: lock-outs can be traced per user
     if caller.credential and find_session(caller.credential):
         raise ApiError("user_session_already_exists")
     limits.enforce_all(

@@ -86,7 +86,7 @@ def session_model(item: dict[str, Any], current: bool) -> Session:
         countryName="",
         current=current,
         factors=item.get("factors", []),
-        secret="",
+        secret="",  # the Session model's secret is always "" on the wire  # nosec B106
         mfaUpdatedAt=iso(item.get("mfaUpdatedAt")),
         **dict.fromkeys(CLIENT_FIELDS, ""),
     )
@@ -153,7 +153,7 @@ def start_session(
                 raise ApiError("user_invalid_credentials") from None
             user = fresh
     else:
-        raise ApiError("general_rate_limit_exceeded", "Too many simultaneous sign-ins. Please try again.")
+        raise limits.contended("Too many simultaneous sign-ins. Please try again.")
     return NewSession(session_model(item, current=True), encode_credential(user["userId"], secret), expire)
 
 

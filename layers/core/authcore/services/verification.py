@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from authcore import observability
 from authcore.clock import iso
 from authcore.config import settings
 from authcore.delivery import email, sms
@@ -63,6 +64,7 @@ def create_email_verification(principal: Principal, body: CreateEmailVerificatio
 
 def update_email_verification(body: UpdateVerification) -> Token:
     """Follow the link: the secret is spent and the email it was sent to becomes verified."""
+    observability.identify(body.userId)
     limits.enforce("confirm-email", body.userId, LIMIT)
     token = codes.verify(body.userId, digest(body.secret), codes.EMAIL_VERIFICATION, counts_failures=False)
     return codes.token_model(token)
@@ -97,6 +99,7 @@ def create_phone_verification(principal: Principal, caller: Caller) -> Token:
 
 def update_phone_verification(body: UpdateVerification) -> Token:
     """Type the code: it is spent and the phone it was sent to becomes verified. Wrong codes count."""
+    observability.identify(body.userId)
     limits.enforce("confirm-phone", body.userId, LIMIT)
     if not is_code(body.secret):
         raise ApiError("user_invalid_token")

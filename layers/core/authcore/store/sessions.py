@@ -48,6 +48,8 @@ def create_session(
     if token_use:
         items.append(token_use.token_delete(user_id))
         token_use.apply_to(profile)
+        if other_index := token_use.other_index_delete(user_id):
+            items.append(other_index)
     items += [
         {
             "Put": {
@@ -86,6 +88,8 @@ def create_session(
 def end_sessions(user_id: str, digests: list[str], profile_changes: dict[str, Any] | None = None) -> None:
     """Delete sessions and their profile entries, optionally setting profile fields in the same write."""
     changes = profile_changes or {}
+    if not digests and not changes:
+        return  # nothing to write (DynamoDB refuses an empty update)
     names = {f"#f{i}": f for i, f in enumerate(changes)}
     if digests:
         names.update({"#sessions": "sessions", **{f"#d{i}": d for i, d in enumerate(digests)}})
@@ -117,10 +121,11 @@ def extend_session(user_id: str, digest: str, expire: int, updated_at: int) -> N
                     "Update": {
                         "TableName": table_name(),
                         "Key": marshal(session_key(user_id, digest)),
-                        "UpdateExpression": "SET #exp = :e, #ttl = :e, #upd = :u",
+                        "UpdateExpression": "SET #exp = :e, #ttl = :ttl, #upd = :u",
                         "ConditionExpression": "attribute_exists(pk)",
                         "ExpressionAttributeNames": {k: names[k] for k in ("#exp", "#ttl", "#upd")},
-                        "ExpressionAttributeValues": marshal({":e": expire, ":u": updated_at}),
+                        # expire is epoch ms; DynamoDB's TTL reads epoch seconds
+                        "ExpressionAttributeValues": marshal({":e": expire, ":ttl": expire // 1000, ":u": updated_at}),
                     }
                 },
                 {

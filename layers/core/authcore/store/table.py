@@ -74,8 +74,13 @@ def _plain(value: Any) -> Any:
 
 
 def is_conditional_failure(error: Exception) -> bool:
+    """A condition did not hold (or a concurrent transaction held an item): decide again on a fresh
+    read. A transaction cancelled only for throttling or a service error is not one: it stays an error."""
     code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+    if code == "TransactionCanceledException":
+        reasons = cancellation_codes(error)
+        return not reasons or any(reason in ("ConditionalCheckFailed", "TransactionConflict") for reason in reasons)
+    return code == "ConditionalCheckFailedException"
 
 
 def cancellation_codes(error: Exception) -> list[str]:

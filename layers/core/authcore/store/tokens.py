@@ -25,7 +25,7 @@ from authcore.store.table import (
 )
 from authcore.store.update import ProfileUpdate
 
-TOKEN_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret
+TOKEN_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret  # nosec B105
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,27 @@ class TokenUse:
     address_field: str  # "email" or "phone"
     address: str
     failures: int
-    # Sign-in to an address not verified yet: the password and MFA set before it was proven are removed.
+    # Sign-in to an address not verified yet: the password, MFA and other address (`other_address`, as
+    # read) set before it was proven are removed: they may be a squatter's way back in.
     first_proof: bool = False
+    other_address: str = ""
+
+    @property
+    def other_field(self) -> str:
+        return "phone" if self.address_field == "email" else "email"
+
+    def other_index_delete(self, user_id: str) -> dict[str, Any] | None:
+        """On a first proof, the index item of the other address (it must still lead to this user)."""
+        if not (self.first_proof and self.other_address):
+            return None
+        return {
+            "Delete": {
+                "TableName": table_name(),
+                "Key": marshal(users.INDEX_KEYS[self.other_field](self.other_address)),
+                "ConditionExpression": "userId = :me",
+                "ExpressionAttributeValues": marshal({":me": user_id}),
+            }
+        }
 
     def token_delete(self, user_id: str) -> dict[str, Any]:
         return {
@@ -69,6 +88,9 @@ class TokenUse:
             update.set("passwordHash", "").set("passwordUpdate", 0)
             # …and the MFA set up before: it may be someone else's authenticator and codes.
             update.set("mfa", False).remove(AUTHENTICATOR).remove(RECOVERY_CODES).remove(RECOVERY_SEALED)
+            if self.other_address:
+                update.remove(self.other_field).remove(f"{self.other_field}Verification")
+                update.condition_equals(self.other_field, self.other_address)
             update.condition(
                 f"attribute_not_exists({update.name(verified)}) OR {update.name(verified)} = {update.value(False)}"
             )

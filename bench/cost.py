@@ -1,0 +1,266 @@
+"""The cost and scale model (docs/cost.md), computed from the bench's measurements and AWS list prices.
+
+Prices are us-east-1 list prices as published in 2025 (written down from AWS's pricing pages; the
+bench has no internet, so check them before relying on the totals). Free tiers are ignored on our
+side (Lambda's and DynamoDB's are small and some expire); Cognito's 10,000-MAU free tier is shown
+both ways because it never expires.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+PRICES = {
+    "lambda_gb_s_arm64": 0.0000133334,  # $ per GB-second, arm64, first 7.5 billion GB-s a month
+    "lambda_request": 0.20 / 1e6,
+    "apigw_rest_request": 3.50 / 1e6,  # REST API, first 333 million a month
+    "dynamodb_write_unit": 0.625 / 1e6,  # on-demand, per write request unit (price of Nov 2024)
+    "dynamodb_read_unit": 0.125 / 1e6,
+    "dynamodb_gb_month": 0.25,
+    "kms_key_month": 1.00,
+    "kms_request": 0.03 / 10_000,
+    "secret_month": 0.40,  # Secrets Manager: the code key
+    "ses_email": 0.10 / 1000,
+    "sns_sms_us": 0.00581,  # SNS transactional SMS to a US number, before carrier fees
+    "logs_gb": 0.50,  # CloudWatch Logs ingestion
+}
+COGNITO = {  # $ per MAU and month, by tier (upper bound of the band, price); Nov 2024 tiers
+    "lite": [(10_000, 0.0), (100_000, 0.0055), (1_000_000, 0.0046), (10_000_000, 0.00325), (math.inf, 0.0025)],
+    "essentials": [(10_000, 0.0), (math.inf, 0.015)],
+}
+COGNITO_AUTH_RPS = 120  # default quota, UserAuthentication category (InitiateAuth, RespondToAuthChallenge)
+
+MAU_TIERS = (10_000, 100_000, 1_000_000)
+SIGN_INS_PER_MAU = 30
+MFA_SHARE = 0.5
+# A month's requests per MAU: every sign-in reads the account once; half the sign-ins add a TOTP challenge.
+MIX = {
+    "create_email_password_session": SIGN_INS_PER_MAU,
+    "get_account": SIGN_INS_PER_MAU,
+    "create_mfa_challenge": SIGN_INS_PER_MAU * MFA_SHARE,
+    "update_mfa_challenge": SIGN_INS_PER_MAU * MFA_SHARE,
+}
+LAMBDA_MEMORY_MB = 512  # template.yaml Globals
+FULL_VCPU_MB = 1769  # Lambda gives one vCPU at 1,769 MB and a proportional share below it
+AWS_CALL_MS = {"dynamodb": 5.0, "kms": 10.0, "ses": 50.0, "sns": 50.0, "secretsmanager": 20.0}  # assumed, in-region
+LOG_BYTES_PER_REQUEST = 1200  # our request line + metrics line + Lambda's START/END/REPORT
+COLD_SHARE = 0.01  # share of requests that start a container (INIT is billed since August 2025)
+STORAGE_KB_PER_USER = 4
+LAMBDA_CONCURRENCY = 1000  # default regional quota (raisable)
+APIGW_RPS = 10_000  # default account-level REST throttle per region
+DYNAMODB_NEW_TABLE_WRITES = 4_000  # write units/s a new on-demand table takes at once (doubles with traffic)
+DYNAMODB_TABLE_MAX_WRITES = 40_000  # default per-table quota
+
+
+def cognito(mau: int, tier: str, free_tier: bool) -> float:
+    cost, below = 0.0, 0
+    for upper, price in COGNITO[tier]:
+        band = min(mau, upper) - below
+        if band <= 0:
+            break
+        cost += band * (price if price or free_tier else COGNITO[tier][1][1])
+        below = upper
+    return cost
+
+
+def _endpoint_model(results: dict[str, Any], name: str) -> dict[str, float]:
+    """Deployed duration, units and other calls of one request, from the measured figures."""
+    from tests.integration.test_round_trips import MFA_STEPS
+
+    warm = results["warm"]["endpoints"][name]
+    cpu_share = LAMBDA_MEMORY_MB / FULL_VCPU_MB
+    calls = [call for call in warm["aws_calls"] if not call.startswith("secretsmanager:")]  # cached when warm
+    if name in ("create_mfa_challenge", "update_mfa_challenge"):  # the model's factor is TOTP
+        step = "totp challenge" if name == "create_mfa_challenge" else "totp completed"
+        external = MFA_STEPS[step][2]
+        calls = [call for call in calls if call.startswith("dynamodb:")] + external
+    waiting = sum(AWS_CALL_MS[call.split(":", 1)[0]] for call in calls)
+    cold = results["coldstart"]["functions"][name]["cpu_ms"] / cpu_share
+    duration = warm["median_ms"] / cpu_share + waiting
+    return {
+        "duration_ms": duration + COLD_SHARE * cold,
+        "read_units": warm["read_units"],
+        "write_units": warm["write_units"],
+        "kms": sum(call.startswith("kms:") for call in calls),
+    }
+
+
+def model(results: dict[str, Any]) -> dict[str, Any]:
+    per_request = {name: _endpoint_model(results, name) for name in MIX}
+    requests = sum(MIX.values())
+    gb_s = sum(n * per_request[name]["duration_ms"] / 1000 * LAMBDA_MEMORY_MB / 1024 for name, n in MIX.items())
+    reads = sum(n * per_request[name]["read_units"] for name, n in MIX.items())
+    writes = sum(n * per_request[name]["write_units"] for name, n in MIX.items())
+    kms = sum(n * per_request[name]["kms"] for name, n in MIX.items())
+    per_mau = {
+        "lambda": gb_s * PRICES["lambda_gb_s_arm64"] + requests * PRICES["lambda_request"],
+        "api_gateway": requests * PRICES["apigw_rest_request"],
+        "dynamodb": reads * PRICES["dynamodb_read_unit"] + writes * PRICES["dynamodb_write_unit"],
+        "kms": kms * PRICES["kms_request"],
+        "logs": requests * LOG_BYTES_PER_REQUEST / 1e9 * PRICES["logs_gb"],
+    }
+    fixed = PRICES["kms_key_month"] + PRICES["secret_month"]
+    challenges = SIGN_INS_PER_MAU * MFA_SHARE
+    tiers = []
+    for mau in MAU_TIERS:
+        parts = {key: value * mau for key, value in per_mau.items()}
+        parts["storage_and_fixed"] = fixed + mau * STORAGE_KB_PER_USER / 1e6 * PRICES["dynamodb_gb_month"]
+        total = sum(parts.values())
+        tiers.append(
+            {
+                "mau": mau,
+                "parts": parts,
+                "total": total,
+                "if_email_challenges": total + mau * challenges * PRICES["ses_email"],
+                "sms_if_sms_challenges": mau * challenges * PRICES["sns_sms_us"],
+                "cognito_lite": cognito(mau, "lite", free_tier=True),
+                "cognito_lite_list": cognito(mau, "lite", free_tier=False),
+                "cognito_essentials": cognito(mau, "essentials", free_tier=True),
+                "cognito_essentials_list": cognito(mau, "essentials", free_tier=False),
+            }
+        )
+    sign_in = per_request["create_email_password_session"]
+    flow_ms = sum(per_request[name]["duration_ms"] for name in MIX)
+    return {
+        "per_request": per_request,
+        "requests_per_mau": requests,
+        "per_mau": per_mau,
+        "tiers": tiers,
+        "throughput": {
+            "sign_ins_per_s_lambda": LAMBDA_CONCURRENCY / (sign_in["duration_ms"] / 1000),
+            "mfa_flows_per_s_lambda": LAMBDA_CONCURRENCY / (flow_ms / 1000),
+            "sign_ins_per_s_new_table": DYNAMODB_NEW_TABLE_WRITES / sign_in["write_units"],
+            "sign_ins_per_s_table_quota": DYNAMODB_TABLE_MAX_WRITES / sign_in["write_units"],
+            "api_gateway_rps": APIGW_RPS,
+            "cognito_rps": COGNITO_AUTH_RPS,
+        },
+    }
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if value < 1000 else f"${value:,.0f}"
+
+
+def document(results: dict[str, Any]) -> str:
+    from bench.report import table
+
+    c, t = results["cost"], results["cost"]["throughput"]
+    per_request = table(
+        ["endpoint", "per MAU and month", "duration ms (512 MB)", "read units", "write units", "KMS calls"],
+        [
+            [
+                f"`{name}`",
+                f"{n:g}",
+                f"{r['duration_ms']:.0f}",
+                f"{r['read_units']:g}",
+                f"{r['write_units']:g}",
+                r["kms"],
+            ]
+            for name, n in MIX.items()
+            for r in [c["per_request"][name]]
+        ],
+    )
+    parts = ["lambda", "api_gateway", "dynamodb", "kms", "logs", "storage_and_fixed"]
+    monthly = table(
+        ["MAU", "Lambda", "API Gateway", "DynamoDB", "KMS", "Logs", "storage + fixed", "**total (TOTP)**",
+         "total if email challenges", "Cognito Lite: free tier (none)", "Cognito Essentials: free tier (none)",
+         "SMS if SMS challenges (+ carrier fees)"],
+        [
+            [f"{tier['mau']:,}", *(_usd(tier["parts"][p]) for p in parts), f"**{_usd(tier['total'])}**",
+             _usd(tier["if_email_challenges"]), f"{_usd(tier['cognito_lite'])} ({_usd(tier['cognito_lite_list'])})",
+             f"{_usd(tier['cognito_essentials'])} ({_usd(tier['cognito_essentials_list'])})",
+             _usd(tier["sms_if_sms_challenges"])]
+            for tier in c["tiers"]
+        ],
+    )  # fmt: skip
+    throughput = table(
+        ["limit", "sign-ins per second"],
+        [
+            ["Cognito, default quota for sign-in operations (UserAuthentication)",
+             f"{t['cognito_rps']} requests/s (a TOTP sign-in is 2 requests)"],
+            ["Lambda, 1,000 concurrent executions (default), password sign-in at the duration above",
+             f"{t['sign_ins_per_s_lambda']:,.0f}"],
+            ["Lambda, whole MFA flow (sign-in + challenge + complete + GET account)",
+             f"{t['mfa_flows_per_s_lambda']:,.0f} flows/s"],
+            ["DynamoDB on-demand, new table (4,000 write units/s at once)", f"{t['sign_ins_per_s_new_table']:,.0f}"],
+            ["DynamoDB on-demand, default table quota (40,000 write units/s)",
+             f"{t['sign_ins_per_s_table_quota']:,.0f}"],
+            ["API Gateway REST, default account throttle", f"{t['api_gateway_rps']:,} requests/s"],
+        ],
+    )  # fmt: skip
+    prices = table(
+        ["price", "$"], [[f"`{key}`", f"{value:.10f}".rstrip("0").rstrip(".")] for key, value in PRICES.items()]
+    )
+    latencies = ", ".join(f"{service} {ms:g} ms" for service, ms in AWS_CALL_MS.items())
+    return _DOCUMENT.format(
+        date=results["date"],
+        sign_ins=SIGN_INS_PER_MAU,
+        mfa_share=f"{MFA_SHARE:.0%}",
+        requests=f"{c['requests_per_mau']:g}",
+        memory=LAMBDA_MEMORY_MB,
+        full_vcpu=FULL_VCPU_MB,
+        factor=f"{FULL_VCPU_MB / LAMBDA_MEMORY_MB:.2f}",
+        latencies=latencies,
+        cold_share=f"{COLD_SHARE:.0%}",
+        storage=STORAGE_KB_PER_USER,
+        log_bytes=LOG_BYTES_PER_REQUEST,
+        per_request=per_request,
+        monthly=monthly,
+        throughput=throughput,
+        prices=prices,
+    )
+
+
+_DOCUMENT = """# Cost and scale
+
+Generated by `make bench` (`bench/cost.py`) from the measurements of the run of {date}
+(docs/performance.md) and AWS list prices; rerun it and this file follows the new figures.
+
+## Assumptions
+
+- **Usage**: each monthly active user (MAU) signs in {sign_ins} times a month with email and password;
+  every sign-in reads the account once (`GET /account`); {mfa_share} of the sign-ins add an MFA
+  challenge with an authenticator app (TOTP: create + complete). That is {requests} API requests per
+  MAU a month. Email and SMS challenges are shown as alternatives.
+- **Prices**: us-east-1 list prices as published in 2025, written from AWS's pricing pages without
+  internet access at generation time: check them before quoting. AWS free tiers are ignored on our
+  side; Cognito is shown with its 10,000-MAU free tier and, in brackets, without it.
+- **Lambda duration**: the measured warm CPU time of each endpoint (performance.md, *total*, which
+  includes the SDK) scaled to the CPU share of a {memory} MB function (Lambda gives one vCPU at
+  {full_vcpu} MB, so x{factor}; the same speed per core as the bench machine is assumed), plus assumed
+  in-region latencies per AWS call ({latencies}), plus {cold_share} of requests paying the measured
+  cold start (scaled the same way; INIT is billed). The sign-in is dominated by Argon2id (19 MiB,
+  t=2), which is the point of it. The challenge endpoints were measured with an email code (the
+  walk's first call); a TOTP challenge does less, so their durations and write units are upper bounds.
+- **DynamoDB**: the units the measured calls consume if every item read is <= 4 KB and every item
+  written <= 1 KB (transactions count twice); if profiles grow past 1 KB, writes cost proportionally
+  more. Storage {storage} KB per user.
+- **Fixed**: one KMS key and one Secrets Manager secret (the code key, read once per container).
+  **Logs**: {log_bytes} bytes of CloudWatch Logs per request.
+- **Not included**: data transfer out, custom domain, WAF, alarms, dashboards.
+
+## Per request (measured, then scaled to a deployment)
+
+{per_request}
+
+## Monthly cost
+
+{monthly}
+
+SMS is priced separately because it dominates everything else when used: it is the same SNS price
+under Cognito, whose SMS MFA also goes through SNS. Cognito Lite includes TOTP and SMS MFA;
+email MFA needs Essentials.
+
+## Throughput
+
+{throughput}
+
+All of these are default quotas that can be raised; Lambda's concurrency is shared with every other
+function in the account and region (new accounts may start lower than 1,000). The local stack's
+single-container throughput is in performance.md (*Load*).
+
+## Prices used
+
+{prices}
+"""

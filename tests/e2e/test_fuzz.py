@@ -1,0 +1,124 @@
+"""Property-based fuzzing (schemathesis) of every operation in docs/openapi.json against a local stack of
+this module's own (real HTTP, rate limits spent on purpose), once without a session and once with a valid one.
+
+Every generated request must get an answer that is not a 5xx and that the document describes: a documented
+status code, its content type and its body schema. Rate limits (API.md §5) trip along the way, so their 429s
+must be documented too. Generation is bounded (`MAX_EXAMPLES` fuzzed requests per operation and run, plus
+schemathesis' deterministic coverage cases) and derandomized, so every CI run sends the same requests.
+
+Two workarounds for schemathesis 4.32 on pytest 9.2: the schemas are loaded at import and given the server's URL
+per call, since the fixture-based loader (`schemathesis.pytest.from_fixture`) sets `Node._nodeid`, which pytest 9.2
+no longer has; and each test also takes a one-value `run` parameter, since pytest 9.2 builds a node id from the
+function name and its parameters only, so without one every operation's item would get the same id and
+pytest-xdist (`make test`) would run one operation per test.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import requests
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.e2e.helpers import PROJECT, ROOT, TIMEOUT, User, assert_error, make_user, request, sign_in
+
+DOCUMENT = ROOT / "docs" / "openapi.json"
+MAX_EXAMPLES = 10
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+SESSION_HEADER = "X-Appwrite-Session"
+# (run, "METHOD /path") -> status codes answered, for the guard test after the two runs.
+ANSWERED: dict[tuple[str, str], Counter[int]] = {}
+
+
+def _schema(*phases: str) -> schemathesis.BaseSchema:
+    schema = schemathesis.openapi.from_path(DOCUMENT)
+    schema.config.phases.update(phases=list(phases))
+    schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none")
+    # A generated project id names another project, answered 404 before anything else (tests/e2e/test_errors.py and
+    # the integration tests cover that): every request names this deployment's project, to reach the handlers.
+    schema.config.update(
+        parameters={"header.X-Appwrite-Project": PROJECT, "header.X-Nuvix-Project": PROJECT, "query.project": PROJECT}
+    )
+    return schema
+
+
+# Request validation answers before the session check, so the deterministic coverage cases (boundary and
+# invalid values of every parameter and body field, undeclared methods and content types) are sent once, in the
+# session run, where the valid ones also get past the session check. The anonymous run fuzzes every operation
+# with random and invalid credentials.
+anonymous = _schema("fuzzing")
+with_session = _schema("coverage", "fuzzing")
+# The run's own credential must be the one the server reads, not a generated cookie it reads first.
+with_session.config.generation.update(with_security_parameters=False)
+
+
+def _fuzz(run: str, case: schemathesis.Case, base_url: str, headers: dict[str, str]) -> requests.Response:
+    response = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+    ANSWERED.setdefault((run, case.operation.label), Counter())[response.status_code] += 1
+    return response
+
+
+@pytest.fixture(scope="module")
+def fuzz_user(fresh_server: str) -> User:
+    """The account of the session run, signed up before the fuzzing spends the IP's sign-up budget."""
+    return make_user(fresh_server, name="Fuzz")
+
+
+@anonymous.parametrize()
+@pytest.mark.parametrize("run", ["anonymous"])
+def test_without_session(case: schemathesis.Case, run: str, fresh_server: str, fuzz_user: User) -> None:
+    """(`fuzz_user` only so that it signs up first.)"""
+    _fuzz(run, case, fresh_server, {})
+
+
+@with_session.parametrize()
+@pytest.mark.parametrize("run", ["session"])
+def test_with_session(case: schemathesis.Case, run: str, fresh_server: str, fuzz_user: User) -> None:
+    """The credential goes in `X-Appwrite-Session`. Of what the fuzzing can change, only a sign-out ends it
+    (`DELETE /account/sessions[/{sessionId}]`); then the next case signs in again. MFA can be turned on, but with no
+    verified second factor the session keeps passing the gate (API.md §4.1); everything else needs a code or the
+    password, which the fuzzer does not have."""
+    if not fuzz_user.credential:
+        fuzz_user.credential = sign_in(fresh_server, fuzz_user.email, fuzz_user.password)
+    response = _fuzz(run, case, fresh_server, {SESSION_HEADER: fuzz_user.credential})
+    if case.method == "DELETE" and case.path.startswith("/account/sessions") and response.status_code == 204:
+        fuzz_user.credential = ""  # that may have ended this session: sign in again before the next case
+
+
+def test_both_runs_reached_every_operation_and_the_session_was_honoured() -> None:
+    """Guards the fuzzing itself: no operation was left out, and the session run was really signed in."""
+    operations = {result.ok().label for result in anonymous.get_all_operations()}
+    for run in ("anonymous", "session"):
+        assert {label for answered_run, label in ANSWERED if answered_run == run} == operations, run
+    assert ANSWERED[("session", "GET /account")][200] > 0
+    assert ANSWERED[("anonymous", "GET /account")][200] == 0
+
+
+# --- bugs the fuzzing found (fixed) -----------------------------------------------------------------------------
+
+
+def test_multipart_content_type_without_boundary_is_a_400(fresh_server: str) -> None:
+    response = requests.post(
+        f"{fresh_server}/account/sessions/email",
+        data='{"email": "a@example.com", "password": "correct horse battery"}',
+        headers={"Content-Type": "multipart/form-data"},
+        timeout=TIMEOUT,
+    )
+    assert_error(response, 400, "general_argument_invalid")
+
+
+def test_signing_out_everywhere_else_with_no_other_session_is_a_204(fresh_server: str, fuzz_user: User) -> None:
+    sign_in(fresh_server, fuzz_user.email, fuzz_user.password)  # another session, for the first call to end
+    headers = {SESSION_HEADER: sign_in(fresh_server, fuzz_user.email, fuzz_user.password)}
+    assert request("DELETE", fresh_server, "/account/sessions", {"current": False}, headers).status_code == 204
+    # now the caller's session is its only one: ending "every other" session ends none
+    response = request("DELETE", fresh_server, "/account/sessions", {"current": False}, headers)
+    assert response.status_code == 204, response.text
+    assert request("GET", fresh_server, "/account", headers=headers).status_code == 200
