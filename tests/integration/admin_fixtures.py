@@ -38,12 +38,13 @@ def locked_out_user(
 
 
 def walk_admin(
-    api: Api, sent, step: Callable[[str, Answer], Answer], code: Callable[[str], str] = totp
+    api: Api, sent, step: Callable[[str, Answer], Answer], code: Callable[[str], str] = totp, tag: str = ""
 ) -> dict[str, Any]:
     """Every Users API function along its success path, as a support desk would: `step(function, answer)`
-    sees each answer; `code(secret)` is the authenticator's current code. Returns the user it acted on."""
+    sees each answer; `code(secret)` is the authenticator's current code; `tag` makes the addresses unique
+    (for walks repeated on one table). Returns the user it acted on."""
     headers = key_headers()
-    user = locked_out_user(api, sent, code=code)
+    user = locked_out_user(api, sent, f"locked{tag}@example.com", code=code)
     target = {"userId": user["userId"]}
     step("users_get", api("users_get", path=target, headers=headers))
     step("users_list_mfa_factors", api("users_list_mfa_factors", path=target, headers=headers))
@@ -53,7 +54,7 @@ def walk_admin(
     step("users_update_mfa", api("users_update_mfa", {"mfa": False}, path=target, headers=headers))
     totp_type = {**target, "type": "totp"}
     step("users_delete_mfa_authenticator", api("users_delete_mfa_authenticator", path=totp_type, headers=headers))
-    fresh = sign_up_and_in(api, "fresh@example.com")  # no recovery codes yet
+    fresh = sign_up_and_in(api, f"fresh{tag}@example.com")  # no recovery codes yet
     fresh_target = {"userId": fresh.user_id}
     created = api("users_create_mfa_recovery_codes", {}, path=fresh_target, headers=headers)
     step("users_create_mfa_recovery_codes", created)
@@ -62,10 +63,10 @@ def walk_admin(
     step("users_delete_session", api("users_delete_session", path=by_id, headers=headers))
     step("users_delete_sessions", api("users_delete_sessions", path=fresh_target, headers=headers))
 
-    made = {"userId": "unique()", "email": "made@example.com", "password": PASSWORD, "name": "Made"}
+    made = {"userId": "unique()", "email": f"made{tag}@example.com", "password": PASSWORD, "name": "Made"}
     made_id = step("users_create", api("users_create", made, headers=headers)).body["$id"]
     made_target = {"userId": made_id}
-    listing = {"queries[0]": '{"method":"limit","values":[1]}', "search": "made@"}
+    listing = {"queries[0]": '{"method":"limit","values":[1]}', "search": f"made{tag}@"}
     step("users_list", api("users_list", query=listing, headers=headers))
     verified = {"emailVerification": True}
     step(
