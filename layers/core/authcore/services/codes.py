@@ -235,7 +235,6 @@ def usable(token: dict[str, Any] | None, kinds: tuple[str, ...], user: dict[str,
 def token_use(user: dict[str, Any], token: dict[str, Any], first_proof: bool = False) -> TokenUse:
     """Spending `token` for `user` as read: the write fails if the user changed in between."""
     address_field = ADDRESS_FIELD[token["kind"]]
-    other_field = "phone" if address_field == "email" else "email"
     return TokenUse(
         token_hash=token["hash"],
         kinds=(token["kind"],),
@@ -244,7 +243,7 @@ def token_use(user: dict[str, Any], token: dict[str, Any], first_proof: bool = F
         address=token["address"],
         failures=failure_count(user),
         first_proof=first_proof,
-        other_address=user.get(other_field, "") if first_proof else "",
+        other_address=user.get(users_store.OTHER_ADDRESS[address_field], "") if first_proof else "",
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from authcore.store.table import client, marshal, table_name, unmarshal
+from authcore.store.table import client, marshal, scan_items, table_name, unmarshal
 
 PREFIX = "APIKEY#"
 SORT_KEY = "KEY"
@@ -81,18 +81,7 @@ def _update(key_id: str, names: dict[str, str], expression: dict[str, Any]) -> d
 
 def list_keys() -> list[dict[str, Any]]:
     """Every key item. A Scan of the whole table filtered on the key items: for the deployer's CLI only."""
-    keys: list[dict[str, Any]] = []
-    request: dict[str, Any] = {
-        "TableName": table_name(),
-        "FilterExpression": "begins_with(pk, :prefix) AND sk = :sk",
-        "ExpressionAttributeValues": marshal({":prefix": PREFIX, ":sk": SORT_KEY}),
-    }
-    while True:
-        page = client().scan(**request)
-        keys += [unmarshal(item) for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return keys
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return scan_items(PREFIX, SORT_KEY)
 
 
 def delete_key(key_id: str) -> bool:

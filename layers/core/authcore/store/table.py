@@ -73,6 +73,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def scan_items(partition_prefix: str, sort_key: str) -> list[dict[str, Any]]:
+    """Every item whose pk starts with `partition_prefix` and whose sk is `sort_key`, page by page.
+
+    A Scan reads the whole table, whatever it returns: for admin paths only, never an end user's.
+    """
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "FilterExpression": "begins_with(pk, :prefix) AND sk = :sk",
+        "ExpressionAttributeValues": marshal({":prefix": partition_prefix, ":sk": sort_key}),
+    }
+    while True:
+        page = client().scan(**request)
+        items += [unmarshal(item) for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def is_conditional_failure(error: Exception) -> bool:
     """A condition did not hold (or a concurrent transaction held an item): decide again on a fresh
     read. A transaction cancelled only for throttling or a service error is not one: it stays an error."""

@@ -50,7 +50,7 @@ class TokenUse:
 
     @property
     def other_field(self) -> str:
-        return "phone" if self.address_field == "email" else "email"
+        return users.OTHER_ADDRESS[self.address_field]
 
     def other_index_delete(self, user_id: str) -> dict[str, Any] | None:
         """On a first proof, the index item of the other address (it must still lead to this user)."""

@@ -16,6 +16,7 @@ from authcore.store.table import (
     is_conditional_failure,
     marshal,
     phone_key,
+    scan_items,
     session_key,
     table_name,
     unmarshal,
@@ -24,6 +25,7 @@ from authcore.store.table import (
 from authcore.store.update import ProfileUpdate
 
 INDEX_KEYS = {"email": email_key, "phone": phone_key}
+OTHER_ADDRESS = {"email": "phone", "phone": "email"}  # a user's other sign-in address
 BATCH_ATTEMPTS = 3
 
 
@@ -347,15 +349,4 @@ def scan_profiles() -> list[dict[str, Any]]:
     Its cost is the whole table's size in read units, whatever it returns: for the Users API list
     only (a support desk's occasional search), never for a path end users take.
     """
-    profiles: list[dict[str, Any]] = []
-    request: dict[str, Any] = {
-        "TableName": table_name(),
-        "FilterExpression": "sk = :profile AND begins_with(pk, :user)",
-        "ExpressionAttributeValues": marshal({":profile": PROFILE, ":user": "USER#"}),
-    }
-    while True:
-        page = client().scan(**request)
-        profiles += [unmarshal(item) for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return profiles
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return scan_items("USER#", PROFILE)
