@@ -1,6 +1,8 @@
 """`python -m local.server`: template.yaml's API on http://127.0.0.1:3000/v1, AWS emulated.
 
-Also serves GET/DELETE /__dev/outbox (emails and SMS sent), which no deployment has.
+Also serves GET/DELETE /__dev/outbox (emails and SMS sent), which no deployment has. Unlike a deployment, it
+allows any loopback origin (http://localhost:<any port>, 127.0.0.1, [::1]) besides AllowedOrigins, unless
+--strict-origins, and says in the console how to allow an origin it refuses.
 """
 
 from __future__ import annotations
@@ -37,8 +39,35 @@ class _RequestHandler(WSGIRequestHandler):
         """Silenced: the app logs one line per request itself."""
 
 
+class OriginNotes:
+    """One console line per browser origin that needs the developer's attention: the first time the API refuses
+    it (with how to allow it), or allows it only because the local stack allows any loopback origin."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def note(self, origin: str) -> str | None:
+        from authcore.config import settings  # after prepare_process: the layer is importable
+
+        origin = origin.rstrip("/")
+        config = settings()
+        if not origin or origin in self._seen or origin.lower() in config.allowed_origins:
+            return None
+        self._seen.add(origin)
+        listed = ",".join(sorted(config.allowed_origins))
+        overrides = f'"AllowedOrigins={listed},{origin}"'
+        deploy = f"a deployed stack needs it in AllowedOrigins (sam deploy --parameter-overrides {overrides})"
+        if config.origin_allowed(origin):
+            return f"CORS: allowing Origin {origin} only because the local stack allows any loopback origin; {deploy}"
+        return (
+            f"CORS: refused Origin {origin}: it is not in AllowedOrigins. Allow it locally with "
+            f".venv/bin/python -m local.server --parameter-overrides {overrides}; {deploy}"
+        )
+
+
 def make_app(gateway: Gateway, outbox: Outbox) -> Any:
     """The WSGI application: the outbox route, else the API Gateway emulation."""
+    origins = OriginNotes()
 
     @Request.application  # type: ignore[arg-type]
     def app(request: Request) -> Response:
@@ -66,6 +95,8 @@ def make_app(gateway: Gateway, outbox: Outbox) -> Any:
             response = Response(result.body, status=result.status, headers=result.headers)
         elapsed_ms = (time.perf_counter() - started) * 1000
         print(f"{request.method} {request.path} → {response.status_code} ({elapsed_ms:.0f} ms)", flush=True)
+        if note := origins.note(request.headers.get("Origin", "")):
+            print(f"  {note}", flush=True)
         for entry in outbox.collect():
             subject = f" [{entry['subject']}]" if entry["subject"] else ""
             print(f"  ✉ {entry['channel']} to {entry['to']}{subject}:\n    {entry['text']}", flush=True)
@@ -116,6 +147,11 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME:SCOPE,SCOPE",
         help="create a server API key at startup and print it (repeatable)",
     )
+    parser.add_argument(
+        "--strict-origins",
+        action="store_true",
+        help="allow only AllowedOrigins, as a deployment does (default: also any loopback origin)",
+    )
     args = parser.parse_args(argv)
     overrides = {**DEV_PARAMETERS, **dict(item.split("=", 1) for item in args.parameter_overrides)}
 
@@ -125,6 +161,10 @@ def main(argv: list[str] | None = None) -> None:
     aws.start(template, resolver)
     template_functions = functions(template, resolver, root=root)
     prepare_process(template_functions, [root, *layers(template, root=root)])
+    from authcore.config import LOCAL_LOOPBACK_ORIGINS
+
+    os.environ.pop("AWS_EXECUTION_ENV", None)  # set by Lambda (and some CI hosts); the local stack is not Lambda
+    os.environ[LOCAL_LOOPBACK_ORIGINS] = "false" if args.strict_origins else "true"
     gateway = Gateway(template_functions, api(template, resolver))
     gateway.preload()
     try:

@@ -16,24 +16,32 @@ from appwrite.client import Client
 from tests.e2e.helpers import LocalStack, User, make_user, sdk_client, sign_in, unique_email
 
 
-def _serve() -> Iterator[str]:
+def _serve() -> Iterator[LocalStack]:
     stack = LocalStack()
     try:
-        yield stack.wait_ready()
+        stack.wait_ready()
+        yield stack
     finally:
         stack.stop()
 
 
 @pytest.fixture(scope="session")
-def base_url() -> Iterator[str]:
-    """The session-wide local stack, e.g. ``http://127.0.0.1:41234/v1``."""
+def local_stack() -> Iterator[LocalStack]:
+    """The session-wide local stack (its console output in ``.lines``)."""
     yield from _serve()
+
+
+@pytest.fixture(scope="session")
+def base_url(local_stack: LocalStack) -> str:
+    """The session-wide local stack's endpoint, e.g. ``http://127.0.0.1:41234/v1``."""
+    return local_stack.base_url
 
 
 @pytest.fixture(scope="module")
 def fresh_server() -> Iterator[str]:
     """A server of its own, for a module that exhausts rate limits on purpose."""
-    yield from _serve()
+    for stack in _serve():
+        yield stack.base_url
 
 
 @pytest.fixture

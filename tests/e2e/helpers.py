@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,13 @@ class LocalStack:
                 self.base_url = line.split(READY, 1)[1].strip()
                 self._ready.set()
         self._ready.set()  # the process ended: wake the waiter
+
+    def console(self, text: str, timeout: float = 10) -> list[str]:
+        """The console lines containing `text`, once there is one (the output is read by another thread)."""
+        deadline = time.monotonic() + timeout
+        while not (found := [line for line in self.lines if text in line]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
 
     def output(self) -> str:
         return "\n".join(self.lines[-200:])

@@ -1,4 +1,8 @@
-"""CORS of API.md §1: credentials-mode answers for the allowed app origins only. No sign-up."""
+"""CORS of API.md §1: credentials-mode answers for the allowed app origins only. No sign-up.
+
+The local stack also allows any loopback origin (a front end on Vite's :5173 works with `make dev`); a deployed
+stack does not (tests/integration/test_deployed_origins.py).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from tests.e2e.helpers import (
     FOREIGN_ORIGIN,
     OTHER_ALLOWED_ORIGIN,
     TIMEOUT,
+    LocalStack,
     User,
     assert_error,
     auth,
@@ -71,8 +76,42 @@ def test_allowed_origin_on_another_projects_error(base_url: str) -> None:
     assert_granted(response, ALLOWED_ORIGIN)
 
 
+@pytest.mark.parametrize("origin", ["http://localhost:5173", "http://127.0.0.1:8080", "http://[::1]:4321"])
+def test_any_loopback_origin_is_granted_locally(local_stack: LocalStack, shared_user: User, origin: str) -> None:
+    response = get_account(local_stack.base_url, {**auth(shared_user.credential), "Origin": origin})
+    assert response.status_code == 200
+    assert_granted(response, origin)
+    preflight = requests.options(
+        f"{local_stack.base_url}/account/sessions/email",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        timeout=TIMEOUT,
+    )
+    assert_granted(preflight, origin)
+    notes = local_stack.console(f"Origin {origin} ")
+    assert notes and "a deployed stack needs it in AllowedOrigins" in notes[0], local_stack.output()
+
+
+def test_a_refused_origin_says_how_to_allow_it(local_stack: LocalStack) -> None:
+    origin, later = "https://app.refused.example", "https://later.refused.example"
+    for sent in (origin, origin, later):
+        assert_not_granted(get_account(local_stack.base_url, {"Origin": sent}))
+    assert local_stack.console(f"Origin {later}:"), local_stack.output()  # printed after any line of the 2nd request
+    notes = local_stack.console(f"Origin {origin}:")
+    assert len(notes) == 1, "only the first refusal is printed"
+    assert notes[0].strip().startswith(f"CORS: refused Origin {origin}:")
+    assert '--parameter-overrides "AllowedOrigins=' in notes[0] and f",{origin}" in notes[0]
+
+
 @pytest.mark.parametrize(
-    "origin", [FOREIGN_ORIGIN, "http://localhost:3001", "null", "http://localhost:3000.evil.example"]
+    "origin",
+    [
+        FOREIGN_ORIGIN,
+        "null",
+        "http://localhost:3000.evil.example",
+        "http://localhost.evil.example:5173",
+        "http://127.0.0.1.nip.io:5173",
+        "http://192.168.1.20:5173",
+    ],
 )
 def test_foreign_origin_gets_no_grant(base_url: str, shared_user: User, origin: str) -> None:
     normal = get_account(base_url, {**auth(shared_user.credential), "Origin": origin})

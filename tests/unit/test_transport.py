@@ -127,3 +127,33 @@ def test_caller_and_principal_reprs_hide_secrets():
     assert "a" * 64 not in repr(Caller(ip="1.2.3.4", user_agent="x", credential=("alice", "a" * 64)))
     principal = Principal(user={"passwordHash": "$argon2id$secret"}, session={"digest": "d"})
     assert "argon2id" not in repr(principal)
+
+
+@pytest.mark.parametrize(
+    ("origin", "loopback_rule"),
+    [
+        ("http://localhost:5173", True),
+        ("http://localhost", True),
+        ("https://127.0.0.1:8443", True),
+        ("http://[::1]:3000", True),
+        ("HTTP://LocalHost:5173/", True),
+        ("http://localhost.evil.example:5173", False),
+        ("http://127.0.0.1.nip.io", False),
+        ("http://localhost:5173@evil.example", False),
+        ("http://localhost:5173/path", False),
+        ("http://0.0.0.0:3000", False),
+        ("http://192.168.1.20:5173", False),
+        ("ws://localhost:5173", False),
+        ("null", False),
+        ("", False),
+    ],
+)
+def test_the_local_loopback_rule_matches_loopback_origins_only(origin, loopback_rule):
+    import dataclasses
+
+    from authcore.config import settings
+
+    strict = settings()
+    assert not strict.loopback_origins  # the template's environment: the listed origins only
+    assert not strict.origin_allowed(origin)
+    assert dataclasses.replace(strict, loopback_origins=True).origin_allowed(origin) is loopback_rule

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
+
+# Set only by the local stack (`python -m local.server`); the template never sets it, and Lambda's own
+# AWS_EXECUTION_ENV (reserved: a function's configuration cannot unset it) makes it count for nothing.
+LOCAL_LOOPBACK_ORIGINS = "AUTHCORE_LOCAL_LOOPBACK_ORIGINS"
+_LOOPBACK_ORIGIN = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -12,7 +18,8 @@ class Settings:
     table_name: str
     project_id: str
     project_name: str
-    allowed_origins: frozenset[str]
+    allowed_origins: frozenset[str]  # lower case
+    loopback_origins: bool  # local stack only: any http(s)://localhost|127.0.0.1|[::1]:<port> is allowed too
     session_lifetime_seconds: int
     sender_email: str  # "" when email sending is not configured
     sms_enabled: bool
@@ -21,6 +28,11 @@ class Settings:
     kms_key_id: str  # the key that seals TOTP secrets and the display copy of recovery codes
     sms_countries: frozenset[str]  # ISO 3166 alpha-2 regions SMS may go to; empty: every region
     budgets: SendBudgets
+
+    def origin_allowed(self, origin: str) -> bool:
+        """A browser origin (scheme://host[:port]) the API serves credentialed CORS to and links point at."""
+        origin = origin.rstrip("/").lower()
+        return origin in self.allowed_origins or (self.loopback_origins and bool(_LOOPBACK_ORIGIN.fullmatch(origin)))
 
 
 @dataclass(frozen=True)
@@ -38,13 +50,14 @@ class SendBudgets:
 @cache
 def settings() -> Settings:
     env = os.environ
-    origins = (o.strip().rstrip("/") for o in env.get("ALLOWED_ORIGINS", "").split(","))
+    origins = (o.strip().rstrip("/").lower() for o in env.get("ALLOWED_ORIGINS", "").split(","))
     countries = (c.strip().upper() for c in env.get("SMS_ALLOWED_COUNTRIES", "").split(","))
     return Settings(
         table_name=env["TABLE_NAME"],
         project_id=env.get("PROJECT_ID", "default"),
         project_name=env.get("PROJECT_NAME", "My App"),
         allowed_origins=frozenset(o for o in origins if o),
+        loopback_origins=env.get(LOCAL_LOOPBACK_ORIGINS) == "true" and "AWS_EXECUTION_ENV" not in env,
         session_lifetime_seconds=int(env.get("SESSION_LIFETIME_SECONDS", "2592000")),
         sender_email=env.get("SENDER_EMAIL", "").strip(),
         sms_enabled=env.get("SMS_ENABLED", "false").lower() == "true",

@@ -102,7 +102,7 @@ def _session_cookies(jar: dict[str, str]) -> list[str | None]:
 def _cross_site_write(event: dict[str, Any]) -> bool:
     origin = header(event, "Origin")
     unsafe = (event.get("httpMethod") or "GET").upper() not in ("GET", "HEAD", "OPTIONS")
-    return unsafe and bool(origin) and origin.rstrip("/") not in settings().allowed_origins
+    return unsafe and bool(origin) and not settings().origin_allowed(origin)
 
 
 def api_key(event: dict[str, Any]) -> str:
@@ -139,7 +139,7 @@ def fallback_cookies_header(value: str | None) -> dict[str, str]:
 def cors_headers(event: dict[str, Any]) -> dict[str, str]:
     """Echo an allowed Origin with credentials; never `*`. Unknown origins get no CORS grant."""
     origin = header(event, "Origin").rstrip("/")
-    if origin not in settings().allowed_origins:
+    if not settings().origin_allowed(origin):
         return {"Vary": "Origin"}
     return {
         "Access-Control-Allow-Origin": origin,

@@ -49,8 +49,7 @@ def _app_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise ValueError("URL must be an absolute http or https URL")
-    origin = f"{parts.scheme}://{parts.netloc}".lower()
-    if origin not in {o.lower() for o in settings().allowed_origins}:
+    if not settings().origin_allowed(f"{parts.scheme}://{parts.netloc}"):
         raise ValueError("URL host must be one of the allowed app origins")
     return value
 
