@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy clean js-deps chromium openapi scan bench key
+.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy smoke clean js-deps chromium openapi scan bench key
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ build: $(TOOLS)/.installed
 
 deploy: build
 	$(TOOLS)/bin/sam deploy --guided
+
+## Prove a deployed stack works: the MFA guide over HTTP, no email or SMS needed (docs/deploy.md).
+## make smoke ENDPOINT=<ApiUrl output> [PROJECT=<ProjectId>] [KEY=<users.write key: deletes the test user>] [ORIGIN=<app origin>]
+smoke: $(VENV)/.installed
+	@test -n "$(ENDPOINT)" || { echo "usage: make smoke ENDPOINT=<ApiUrl output, ending in /v1> [PROJECT=…] [KEY=…] [ORIGIN=…]" >&2; exit 2; }
+	@AUTHCORE_SMOKE_KEY="$(KEY)" $(PY) -m admin.smoke --endpoint "$(ENDPOINT)" $(if $(PROJECT),--project "$(PROJECT)") $(if $(ORIGIN),--origin "$(ORIGIN)")
 
 ## Static security checks, offline: bandit on the Python source, checkov on template.yaml (docs/security.md).
 SCAN := .scan
