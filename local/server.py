@@ -55,13 +55,14 @@ class OriginNotes:
             return None
         self._seen.add(origin)
         listed = ",".join(sorted(config.allowed_origins))
-        overrides = f'"AllowedOrigins={listed},{origin}"'
-        deploy = f"a deployed stack needs it in AllowedOrigins (sam deploy --parameter-overrides {overrides})"
+        wanted = f"AllowedOrigins={listed},{origin}"
+        # Not `sam deploy --parameter-overrides`: on the command line it drops every override samconfig.toml keeps.
+        deploy = f"a deployed stack needs {wanted} (make deploy asks; samconfig.toml keeps it in parameter_overrides)"
         if config.origin_allowed(origin):
             return f"CORS: allowing Origin {origin} only because the local stack allows any loopback origin; {deploy}"
         return (
             f"CORS: refused Origin {origin}: it is not in AllowedOrigins. Allow it locally with "
-            f".venv/bin/python -m local.server --parameter-overrides {overrides}; {deploy}"
+            f'.venv/bin/python -m local.server --parameter-overrides "{wanted}"; {deploy}'
         )
 
 

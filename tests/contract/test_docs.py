@@ -118,3 +118,13 @@ def test_the_configuration_table_is_the_templates_parameters():
     for name, spec in parameters.items():
         default = str(spec.get("Default", ""))
         assert documented[name] == (default or '""'), f"{name}: documented {documented[name]}, template {default!r}"
+
+
+def test_the_environment_table_is_the_templates_function_environment():
+    """docs/configuration.md's environment table names exactly the variables template.yaml sets on every function."""
+    variables = load()["Globals"]["Function"]["Environment"]["Variables"]
+    documented = set()
+    for line in (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8").splitlines():
+        if re.match(r"\|\s*`[A-Z][A-Z0-9_]+`", line):
+            documented |= set(re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1]))
+    assert documented == set(variables)
