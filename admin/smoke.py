@@ -112,6 +112,15 @@ class Smoke:
             raise SmokeError(f"the sign-in answer carries no session credential (X-Fallback-Cookies: {stored}).")
         self.session = next(iter(stored.values()))
 
+    def sign_out(self) -> None:
+        self.expect(self.call("DELETE", "/account/sessions/current"), 204)
+        self.session = ""
+
+    def sign_in_halfway(self) -> None:
+        """A password sign-in of a user with MFA on: the session waits for a second factor."""
+        self.sign_in()
+        self.expect(self.call("GET", "/account"), 401, "user_more_factors_required")
+
     def next_totp_code(self) -> str:
         """A code for a time step later than the last one accepted (the server allows one step of clock skew)."""
         step = max(int(time.time()) // 30, self.last_step + 1)
@@ -162,24 +171,20 @@ class Smoke:
         answer = self.expect(self.call("PATCH", "/account/mfa", {"mfa": True}), 200)
         if answer.body.get("mfa") is not True:
             raise SmokeError(f"PATCH /account/mfa answered without mfa: true ({answer.body}).")
-        self.expect(self.call("DELETE", "/account/sessions/current"), 204)
-        self.session = ""
+        self.sign_out()
         return "MFA on; signed out"
 
     def sign_in_with_totp(self) -> str:
-        self.sign_in()
-        self.expect(self.call("GET", "/account"), 401, "user_more_factors_required")
+        self.sign_in_halfway()
         factors = self.expect(self.call("GET", "/account/mfa/factors"), 200).body
         if not (factors.get("totp") and factors.get("recoveryCode")):
             raise SmokeError(f"GET /account/mfa/factors should offer totp and recoveryCode: {factors}.")
         self.complete_challenge("totp", self.next_totp_code())
-        self.expect(self.call("DELETE", "/account/sessions/current"), 204)
-        self.session = ""
+        self.sign_out()
         return "user_more_factors_required, then a TOTP challenge completed the sign-in; signed out"
 
     def sign_in_with_recovery_code(self) -> str:
-        self.sign_in()
-        self.expect(self.call("GET", "/account"), 401, "user_more_factors_required")
+        self.sign_in_halfway()
         self.complete_challenge("recoverycode", self.recovery_codes[0])
         return "user_more_factors_required, then a recovery code completed the sign-in"
 
