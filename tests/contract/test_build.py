@@ -6,6 +6,7 @@ directory, ARTIFACTS_DIR set) and fetch wheels from the package index, as `sam b
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -169,25 +170,41 @@ def test_the_build_refuses_a_wheel_whose_hash_is_not_in_the_lock(tmp_path):
     assert "DO NOT MATCH THE HASHES" in built.stderr
 
 
+# Run with `python -S`: the standard library, then only the paths given.
+IMPORT_ALL = """
+import importlib, importlib.util, sys
+sys.path[:0] = PATHS
+for name, path, handler in FUNCTIONS:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(getattr(module, handler)), name
+for name in LAZY:
+    importlib.import_module(name)
+print(len(FUNCTIONS), len(LAZY))
+"""
+
+
+def _imported_packages(paths: list[Path]) -> set[str]:
+    """Top-level names of every absolute import in `paths`, those made on first use included."""
+    names = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"__future__"}
+
+
 def test_every_function_imports_from_the_built_layer_alone(tmp_path):
     """The lock installed for this machine's Python, authcore as the build copies it, each function's
-    folder and what the Lambda runtime provides: nothing from the test environment."""
+    code and what the Lambda runtime adds (boto3): nothing from the test environment. Every package
+    authcore imports on first use (argon2, phonenumbers, email_validator, …) is imported too."""
     site = tmp_path / "python"
+    pip = ["pip", "install", "--quiet", "--require-hashes", "--no-deps", "--only-binary=:all:", "--target", str(site)]
     install = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--require-hashes",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--target",
-            str(site),
-            "-r",
-            str(LAYER / lambda_platform.LOCK),
-        ],
+        [sys.executable, "-m", *pip, "-r", str(LAYER / lambda_platform.LOCK)],
         env={**_environ(), "PIP_CONSTRAINT": ""},
         capture_output=True,
         text=True,
@@ -202,26 +219,16 @@ def test_every_function_imports_from_the_built_layer_alone(tmp_path):
         source = origin.parent if origin.name == "__init__.py" else origin
         (runtime / source.name).symlink_to(source)
     functions = template.functions(TEMPLATE, template.Resolver(TEMPLATE, template.DEV_PARAMETERS))
-    script = "\n".join(
-        [
-            "import importlib.util, sys",
-            f"sys.path[:0] = [{str(site)!r}, {str(runtime)!r}]",
-            "for name, path, handler in CASES:",
-            "    spec = importlib.util.spec_from_file_location(name, path)",
-            "    module = importlib.util.module_from_spec(spec)",
-            "    spec.loader.exec_module(module)",
-            "    assert callable(getattr(module, handler)), name",
-            "print(len(CASES))",
-        ]
-    )
     cases = [(f.name, str(f.module_file), f.handler) for f in functions]
-    environment = {**_environ(), **functions[0].environment, "AWS_DEFAULT_REGION": template.REGION}
+    lazy = sorted(_imported_packages([*(LAYER / "authcore").rglob("*.py"), *(f.module_file for f in functions)]))
+    assert {"argon2", "phonenumbers", "email_validator", "pydantic"} <= set(lazy)
+    prelude = f"PATHS = {[str(site), str(runtime)]!r}\nFUNCTIONS = {cases!r}\nLAZY = {lazy!r}\n"
     run = subprocess.run(
-        [sys.executable, "-S", "-c", f"CASES = {cases!r}\n{script}"],
-        env=environment,
+        [sys.executable, "-S", "-c", prelude + IMPORT_ALL],
+        env={**_environ(), **functions[0].environment, "AWS_DEFAULT_REGION": template.REGION},
         capture_output=True,
         text=True,
         check=False,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout.split() == [str(len(functions))]
+    assert run.stdout.split() == [str(len(functions)), str(len(lazy))]
