@@ -5,9 +5,9 @@ the layer's wheels are fetched and locked for (layers/core/Makefile), the layer'
 (checked by tests/contract/test_build.py), and what the bench prices and reports.
 
 Standard library only: `sam build` runs layers/core/Makefile, which runs this file with whatever
-`python3` is first on PATH (`python3 local/lambda_platform.py [--template T] [--architecture A]`
-prints the arguments of `pip install` or `uv pip compile`). `sam build` tells a makefile build nothing about the
-architecture (aws/aws-sam-cli#3349), hence this reader.
+`python3` is first on PATH; `python3 local/lambda_platform.py {pip,uv} [--template T] [--architecture A]`
+prints the arguments of `pip install` or `uv pip compile`. SAM tells a makefile build nothing about
+the architecture (aws/aws-sam-cli#3349), hence this reader.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class LambdaPlatform:
 
     @property
     def pip_platforms(self) -> list[str]:
-        """Every manylinux tag the runtime's glibc accepts, newest first (pip does not expand them)."""
+        """Every manylinux tag the runtime's glibc accepts, newest first (pip does not add older ones)."""
         minors = range(GLIBC_MINOR, OLDEST_MANYLINUX_MINOR - 1, -1)
         return [f"manylinux_2_{minor}_{self.machine}" for minor in minors] + [f"manylinux2014_{self.machine}"]
 
