@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install dev test pytest unit integration e2e lint format check-template build deploy smoke clean js-deps chromium openapi scan bench key
+.PHONY: install dev test pytest unit integration e2e lint format check-template build lock deploy smoke clean js-deps chromium openapi scan bench key
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ check-template: $(TOOLS)/.installed
 
 build: $(TOOLS)/.installed
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam build
+
+## layers/core/requirements.lock: the layer's every package with hashes, for the template's Python on
+## arm64 and x86_64 (uv). After editing layers/core/requirements.txt or the template's Runtime.
+lock: $(TOOLS)/.installed
+	$(MAKE) -C layers/core lock UV="$(CURDIR)/$(TOOLS)/bin/uv" PYTHON="$(CURDIR)/$(TOOLS)/bin/python"
 
 deploy: build
 	$(TOOLS)/bin/sam deploy --guided

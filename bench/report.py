@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from local import lambda_platform
+
 COLD_GOAL, COLD_STRETCH, WARM_GOAL_MS = 1.5, 1.25, 1.0
 
 # ARCHITECTURE.md §3: DynamoDB calls per request.
@@ -278,7 +280,15 @@ def chart(results: dict[str, Any], path: Path) -> None:
 def write_docs(results: dict[str, Any], docs: Path) -> None:
     docs.mkdir(exist_ok=True)
     chart(results, docs / "performance.png")
-    (docs / "performance.md").write_text(_PERFORMANCE.format(tables=text(results), python=sys.version.split()[0]))
+    lambda_runs = lambda_platform.load()
+    (docs / "performance.md").write_text(
+        _PERFORMANCE.format(
+            tables=text(results),
+            python=sys.version.split()[0],
+            lambda_python=lambda_runs.python_version,
+            lambda_architecture=lambda_runs.architecture,
+        )
+    )
 
 
 _PERFORMANCE = """# Performance
@@ -315,7 +325,7 @@ docs from the last results. Each part runs in its own interpreter and logs to
   core (it is listed too, as *wall ms*). *import ms* and *1st request ms* are wall-clock splits
   inside the process; *peak RSS* is the process's peak resident set size (`VmHWM`) after the
   first request. The moto server's own work runs in another process and is not counted. Goal:
-  ratio <= 1.5 (⚠ marks the functions above it). Lambda runs Python 3.14 on arm64; this runs
+  ratio <= 1.5 (⚠ marks the functions above it). Lambda runs Python {lambda_python} on {lambda_architecture}; this runs
   Python {python} locally, so the ratio is the portable figure, not the milliseconds.
 - **Warm overhead** (`bench/warm.py`): the walk runs in-process against moto; each endpoint's first
   call runs for real while moto's answers are recorded, then the same event is handled 50 times

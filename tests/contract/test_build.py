@@ -1,0 +1,234 @@
+"""The layer is built for template.yaml's Lambda platform, from a lock that pins all of it with hashes.
+
+The build tests run layers/core/Makefile as `sam build` does (a copy of the folder as the working
+directory, ARTIFACTS_DIR set) and fetch wheels from the package index, as `sam build` does.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+
+from local import lambda_platform, template
+from tests.conftest import TEMPLATE
+
+LAYER = template.REPO_ROOT / "layers" / "core"
+MAKEFILE = LAYER / "Makefile"
+ELF_MACHINE = {"aarch64": 183, "x86_64": 62}  # e_machine of the ELF header
+# What Lambda's Python runtime provides besides the standard library (boto3 and what it needs).
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", re.M)
+
+
+def _name(package: str) -> str:
+    return re.sub(r"[-_.]+", "-", package).lower()
+
+
+def _switched(architecture: str) -> str:
+    """template.yaml with Globals' architecture set to `architecture`, as a developer would edit it."""
+    text = template.TEMPLATE_PATH.read_text()
+    switched, count = re.subn(r"(?m)^    Architectures: \[[\w-]+\]", f"    Architectures: [{architecture}]", text)
+    assert count == 1
+    return switched
+
+
+def _build(layer_dir: Path, artifacts: Path, template_path: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`sam build`'s call: `make --makefile <original> build-CoreLayer` in a copy of the layer folder."""
+    options = [f"TEMPLATE={template_path}"] if template_path else []
+    return subprocess.run(
+        ["make", "--makefile", str(MAKEFILE), "build-CoreLayer", f"ARTIFACTS_DIR={artifacts}", *options],
+        cwd=layer_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _environ() -> dict[str, str]:
+    """The test process's environment (the template's, fake AWS credentials) without Python's own."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+
+
+def _copy_layer(destination: Path) -> Path:
+    return Path(shutil.copytree(LAYER, destination, ignore=shutil.ignore_patterns("__pycache__")))
+
+
+def test_the_reader_agrees_with_the_parsed_template():
+    for text in (template.TEMPLATE_PATH.read_text(), _switched("x86_64")):
+        function_globals = template.parse(text)["Globals"]["Function"]
+        platform = lambda_platform.read(text)
+        assert (platform.runtime, [platform.architecture]) == (
+            function_globals["Runtime"],
+            function_globals["Architectures"],
+        )
+
+
+def test_every_function_and_the_layer_declare_the_globals_platform():
+    """CloudFormation cannot refer to Globals, so the layer repeats them; no function may differ."""
+    platform = lambda_platform.load()
+    function_globals = TEMPLATE["Globals"]["Function"]
+    for logical_id, resource in TEMPLATE["Resources"].items():
+        props = resource.get("Properties") or {}
+        if resource["Type"] == "AWS::Serverless::Function":
+            merged = {**function_globals, **props}
+            assert (merged["Runtime"], merged["Architectures"]) == (platform.runtime, [platform.architecture]), (
+                logical_id
+            )
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            assert props["CompatibleRuntimes"] == [platform.runtime], logical_id
+            assert props["CompatibleArchitectures"] == [platform.architecture], logical_id
+            assert resource["Metadata"]["BuildArchitecture"] == platform.architecture, logical_id
+
+
+@pytest.mark.parametrize(
+    ("architecture", "machine", "other"), [("arm64", "aarch64", "x86_64"), ("x86_64", "x86_64", "aarch64")]
+)
+def test_the_build_and_the_lock_resolve_for_the_template_architecture(architecture, machine, other):
+    platform = lambda_platform.read(_switched(architecture))
+    pip = " ".join(platform.pip_install_args())
+    assert "--python-version 3.14 --implementation cp" in pip
+    assert f"--platform manylinux_2_34_{machine}" in pip and f"--platform manylinux2014_{machine}" in pip
+    assert other not in pip
+    assert pip.endswith(f"-r {lambda_platform.LOCK}")
+    assert platform.uv_compile_args() == ["--python-version", "3.14", "--python-platform", f"{machine}-manylinux_2_34"]
+
+
+def _lock() -> tuple[str, dict[str, str]]:
+    text = (LAYER / lambda_platform.LOCK).read_text()
+    return text, {_name(name): version for name, version in PIN.findall(text)}
+
+
+def test_the_lock_pins_requirements_txt_and_everything_it_needs_with_hashes():
+    text, locked = _lock()
+    direct = {_name(name): version for name, version in PIN.findall((LAYER / "requirements.txt").read_text())}
+    assert direct and {name: locked.get(name) for name in direct} == direct
+    entries = re.split(r"(?m)^(?=[A-Za-z0-9])", text.split("\n", 3)[-1])
+    entries = [entry for entry in entries if PIN.match(entry)]
+    assert len(entries) == len(locked)
+    for entry in entries:
+        name = _name(PIN.match(entry).group(1))
+        assert "--hash=sha256:" in entry, name
+        via = " ".join(line.strip(" #") for line in entry.splitlines() if line.lstrip().startswith("#")).split()
+        parents = {_name(word) for word in via if word not in ("via", "-r", "requirements.txt")}
+        assert ("requirements.txt" in via) == (name in direct), name  # stale when requirements.txt changed
+        assert parents <= set(locked), name  # every package needing this one is in the lock
+
+
+def test_the_lock_was_resolved_for_the_template_python_on_both_architectures():
+    text, _ = _lock()
+    platform = lambda_platform.load()
+    header = [line for line in text.splitlines() if line.startswith("#   ")]
+    for architecture in sorted(lambda_platform.MACHINES):
+        args = lambda_platform.LambdaPlatform(platform.runtime, architecture).uv_compile_args()
+        assert any(line.startswith(f"#   {architecture}: ") and line.endswith(" ".join(args)) for line in header), (
+            f"requirements.lock is not resolved for {platform.runtime} on {architecture}: run `make lock`"
+        )
+
+
+@pytest.mark.parametrize("architecture", sorted(lambda_platform.MACHINES))
+def test_switching_the_template_architecture_builds_a_layer_for_it(tmp_path, architecture):
+    """Every compiled module of the built layer is for the template's CPU and Python."""
+    template_path = tmp_path / "template.yaml"
+    template_path.write_text(_switched(architecture))
+    artifacts = tmp_path / "artifacts"
+    built = _build(_copy_layer(tmp_path / "src"), artifacts, template_path)
+    assert built.returncode == 0, built.stderr[-2000:]
+    machine = lambda_platform.MACHINES[architecture]
+    site = artifacts / "python"
+    assert (site / "authcore" / "__init__.py").is_file()
+    shared_objects = sorted(site.rglob("*.so"))
+    assert shared_objects
+    for path in shared_objects:
+        assert int.from_bytes(path.read_bytes()[18:20], "little") == ELF_MACHINE[machine], path.name
+        assert path.name.endswith((".abi3.so", f".cpython-314-{machine}-linux-gnu.so")), path.name
+    for wheel in site.glob("*.dist-info/WHEEL"):
+        for tag in re.findall(r"^Tag: (\S+)$", wheel.read_text(), re.M):
+            python, _, platform = tag.split("-")
+            assert platform == "any" or platform.endswith(f"_{machine}"), (wheel.parent.name, tag)
+            assert platform == "any" or python == "cp314" or tag.split("-")[1] == "abi3", (wheel.parent.name, tag)
+    installed = {_name(path.name.split("-")[0]) for path in site.glob("*.dist-info")}
+    assert installed == set(_lock()[1])  # --no-deps: exactly the lock, nothing resolved at build time
+
+
+def test_the_build_refuses_a_wheel_whose_hash_is_not_in_the_lock(tmp_path):
+    layer = _copy_layer(tmp_path / "src")
+    lock = layer / lambda_platform.LOCK
+    text = lock.read_text()
+    start = text.index("\npyotp==")
+    end = text.index("\n    #", start)
+    lock.write_text(text[:start] + re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, text[start:end]) + text[end:])
+    built = _build(layer, tmp_path / "artifacts")
+    assert built.returncode != 0
+    assert "DO NOT MATCH THE HASHES" in built.stderr
+
+
+# Run with `python -S`: the standard library, then only the paths given.
+IMPORT_ALL = """
+import importlib, importlib.util, sys
+sys.path[:0] = PATHS
+for name, path, handler in FUNCTIONS:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert callable(getattr(module, handler)), name
+for name in LAZY:
+    importlib.import_module(name)
+print(len(FUNCTIONS), len(LAZY))
+"""
+
+
+def _imported_packages(paths: list[Path]) -> set[str]:
+    """Top-level names of every absolute import in `paths`, those made on first use included."""
+    names = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"__future__"}
+
+
+def test_every_function_imports_from_the_built_layer_alone(tmp_path):
+    """The lock installed for this machine's Python, authcore as the build copies it, each function's
+    code and what the Lambda runtime adds (boto3): nothing from the test environment. Every package
+    authcore imports on first use (argon2, phonenumbers, email_validator, …) is imported too."""
+    site = tmp_path / "python"
+    pip = ["pip", "install", "--quiet", "--require-hashes", "--no-deps", "--only-binary=:all:", "--target", str(site)]
+    install = subprocess.run(
+        [sys.executable, "-m", *pip, "-r", str(LAYER / lambda_platform.LOCK)],
+        env={**_environ(), "PIP_CONSTRAINT": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    shutil.copytree(LAYER / "authcore", site / "authcore", ignore=shutil.ignore_patterns("__pycache__"))
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for package in RUNTIME_PACKAGES:
+        origin = Path(find_spec(package).origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (runtime / source.name).symlink_to(source)
+    functions = template.functions(TEMPLATE, template.Resolver(TEMPLATE, template.DEV_PARAMETERS))
+    cases = [(f.name, str(f.module_file), f.handler) for f in functions]
+    lazy = sorted(_imported_packages([*(LAYER / "authcore").rglob("*.py"), *(f.module_file for f in functions)]))
+    assert {"argon2", "phonenumbers", "email_validator", "pydantic"} <= set(lazy)
+    prelude = f"PATHS = {[str(site), str(runtime)]!r}\nFUNCTIONS = {cases!r}\nLAZY = {lazy!r}\n"
+    run = subprocess.run(
+        [sys.executable, "-S", "-c", prelude + IMPORT_ALL],
+        env={**_environ(), **functions[0].environment, "AWS_DEFAULT_REGION": template.REGION},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split() == [str(len(functions)), str(len(lazy))]
