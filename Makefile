@@ -71,8 +71,10 @@ check-template: $(TOOLS)/.installed
 build: $(TOOLS)/.installed
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam build
 
+## First deploy: samconfig.toml's defaults, only the change set to confirm (docs/deploy.md).
+## GUIDED=1 asks for the stack, region and every parameter, and saves the answers in samconfig.toml.
 deploy: build
-	$(TOOLS)/bin/sam deploy --guided
+	$(TOOLS)/bin/sam deploy $(if $(GUIDED),--guided)
 
 ## Static security checks, offline: bandit on the Python source, checkov on template.yaml (docs/security.md).
 SCAN := .scan
