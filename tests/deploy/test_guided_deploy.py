@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local.template import REPO_ROOT, functions
+from local.template import REPO_ROOT
 from tests.conftest import TEMPLATE
 
 SAM = REPO_ROOT / ".tools" / "bin" / "sam"
@@ -80,7 +80,8 @@ def test_every_route_is_on_an_api_that_declares_its_auth():
     assert TEMPLATE["Resources"]["Api"]["Properties"]["Auth"] == {"ApiKeyRequired": False}
     events = [
         event
-        for function in functions(TEMPLATE)
-        for event in (TEMPLATE["Resources"][function.logical_id]["Properties"].get("Events") or {}).values()
+        for resource in TEMPLATE["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for event in (resource["Properties"].get("Events") or {}).values()
     ]
     assert events and all(event["Properties"]["RestApiId"] == {"Ref": "Api"} for event in events)
