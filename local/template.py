@@ -333,6 +333,8 @@ def _definition_routes(template: Mapping[str, Any]) -> dict[str, list[tuple[str,
         paths = ((resource.get("Properties") or {}).get("DefinitionBody") or {}).get("paths") or {}
         for path, operations in paths.items():
             for method, operation in operations.items():
+                if not isinstance(operation, dict):  # a path's own "parameters" list
+                    continue
                 uri = (operation.get("x-amazon-apigateway-integration") or {}).get("uri")
                 found = _INTEGRATED_FUNCTION.search(uri.get("Fn::Sub", "") if isinstance(uri, dict) else str(uri))
                 if found:
