@@ -76,8 +76,11 @@ build: $(TOOLS)/.installed
 lock: $(TOOLS)/.installed
 	$(MAKE) -C layers/core lock UV="$(CURDIR)/$(TOOLS)/bin/uv" PYTHON="$(CURDIR)/$(TOOLS)/bin/python"
 
+## First deploy: samconfig.toml's defaults, only the change set to confirm (docs/deploy.md).
+## GUIDED=1 asks for the stack, region and every parameter, and saves the answers in samconfig.toml.
+## REGION=eu-west-1 deploys to another region than samconfig.toml's.
 deploy: build
-	$(TOOLS)/bin/sam deploy --guided
+	$(TOOLS)/bin/sam deploy $(if $(GUIDED),--guided) $(if $(REGION),--region $(REGION))
 
 ## Prove a deployed stack works: the MFA guide over HTTP, no email or SMS needed (docs/deploy.md).
 ## make smoke ENDPOINT=<ApiUrl output> [PROJECT=<ProjectId>] [KEY=<users.write key: deletes the test user>] [ORIGIN=<app origin>]

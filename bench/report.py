@@ -384,11 +384,12 @@ other imports; both live in `authcore/http/app.py` and `authcore/observability.p
 
 ## SnapStart
 
-`SnapStart=true` (template parameter, off by default) turns on Lambda SnapStart for the published
-versions the API calls (every function has `AutoPublishAlias: live`; API Gateway invokes the alias).
-A restored snapshot replaces the import and init part of a cold start; Lambda charges for caching each
-version's snapshot and for each restore. What was checked so that restored copies share nothing they
-must not:
+Not in the template. A restored snapshot would replace the import and init part of a cold start, but
+SnapStart runs only on published versions: a version and an alias per function, two CloudFormation
+resources each, which the stack cannot spare if it is to hold 120 functions (docs/deploy.md). It was a
+parameter, off by default, until then. The code stays snapshot-safe, so a stack that turns it on (a
+split stack with room for the versions) needs no code change; what was checked so that restored copies
+share nothing they must not:
 
 - **No connections at init.** Every AWS client is created on first use, not at import:
   `store/table.py` `client()`, `delivery/aws.py` `client()`, `security/kms.py` `_client`,

@@ -240,7 +240,7 @@ def functions(template: Mapping[str, Any], resolver: Resolver | None = None, roo
                 module_file=code_dir.joinpath(*module.split(".")).with_suffix(".py"),
                 module=module,
                 handler=handler,
-                routes=tuple(_api_routes(props)),
+                routes=tuple(_api_routes(template, logical_id, props)),
                 environment={key: _text(value) for key, value in environment.items()},
                 policies=resolver.resolve(props.get("Policies", [])),
                 memory_mb=int(resolver.resolve(props.get("MemorySize", 128))),
@@ -251,10 +251,11 @@ def functions(template: Mapping[str, Any], resolver: Resolver | None = None, roo
 
 
 def routes(template: Mapping[str, Any]) -> dict[tuple[str, str], str]:
-    """(METHOD, resource path) → function name (CodeUri folder) for every Api event."""
+    """(METHOD, resource path) → function name (CodeUri folder) for every Api event and every
+    Lambda integration of the API's DefinitionBody."""
     result: dict[tuple[str, str], str] = {}
     for logical_id, props in _function_properties(template):
-        for route in _api_routes(props):
+        for route in _api_routes(template, logical_id, props):
             if route in result:
                 raise ValueError(f"route {route} is declared twice ({logical_id})")
             result[route] = Path(props["CodeUri"]).name
@@ -310,7 +311,33 @@ def _function_properties(template: Mapping[str, Any]) -> Iterator[tuple[str, dic
             yield logical_id, {**_globals(template), **(resource.get("Properties") or {})}
 
 
-def _api_routes(props: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def _api_routes(template: Mapping[str, Any], logical_id: str, props: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for event in (props.get("Events") or {}).values():
         if event.get("Type") == "Api":
             yield event["Properties"]["Method"].upper(), event["Properties"]["Path"]
+    yield from _definition_routes(template).get(logical_id, [])
+
+
+# A Lambda proxy integration's URI, as the template writes it: !Sub "...functions/${Name.Arn}/invocations".
+_INTEGRATED_FUNCTION = re.compile(r"/functions/\$\{(\w+)\.Arn\}/invocations$")
+_ANY_METHOD = "x-amazon-apigateway-any-method"
+
+
+def _definition_routes(template: Mapping[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """Function logical id → the (METHOD, resource path) pairs that the API's DefinitionBody
+    integrates with it (methods written there rather than as events: the catch-alls)."""
+    result: dict[str, list[tuple[str, str]]] = {}
+    for resource in (template.get("Resources") or {}).values():
+        if resource.get("Type") != "AWS::Serverless::Api":
+            continue
+        paths = ((resource.get("Properties") or {}).get("DefinitionBody") or {}).get("paths") or {}
+        for path, operations in paths.items():
+            for method, operation in operations.items():
+                if not isinstance(operation, dict):  # a path's own "parameters" list
+                    continue
+                uri = (operation.get("x-amazon-apigateway-integration") or {}).get("uri")
+                found = _INTEGRATED_FUNCTION.search(uri.get("Fn::Sub", "") if isinstance(uri, dict) else str(uri))
+                if found:
+                    route = ("ANY" if method == _ANY_METHOD else method.upper(), path)
+                    result.setdefault(found.group(1), []).append(route)
+    return result

@@ -14,7 +14,8 @@ def test_template_routes_equal_openapi_routes():
 
 def test_every_resource_has_a_preflight_and_unknown_paths_reach_a_function():
     """API Gateway picks the resource by path before the method, so each needs its own OPTIONS, and its
-    own ANY for the methods it lacks (else API Gateway answers them itself, with no CORS grant)."""
+    own ANY for the methods it lacks (else API Gateway answers them itself, with no CORS grant). A new
+    resource path needs its two lines in the Api's DefinitionBody (template.yaml)."""
     table = routes(TEMPLATE)
     resources = {path for (_, path) in table}
     assert {path for (method, path), name in table.items() if method == "OPTIONS" and name == "cors_preflight"} == (

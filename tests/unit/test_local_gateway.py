@@ -233,6 +233,13 @@ Resources:
     Properties:
       StageName: v1
       BinaryMediaTypes: ["image~1*"]
+      DefinitionBody:
+        paths:
+          /things:
+            options:
+              x-amazon-apigateway-integration:
+                uri: !Sub "arn:aws:apigateway:r:lambda:path/2015-03-31/functions/${EchoFunction.Arn}/invocations"
+            x-amazon-apigateway-any-method: {x-amazon-apigateway-integration: {type: mock}}
   Table:
     Type: AWS::DynamoDB::Table
   EchoFunction:
@@ -290,7 +297,8 @@ def test_functions_and_routes_from_template(stack: tuple[dict, Path]) -> None:
     assert echo.logical_id == "EchoFunction"
     assert echo.module_file == root / f"functions/{echo.name}/app.py"
     assert (echo.module, echo.handler, echo.timeout_s, echo.memory_mb) == ("app", "lambda_handler", 10, 128)
-    assert echo.routes == (("GET", "/things/{thingId}"), ("POST", "/things"))
+    # Its events, then the DefinitionBody's Lambda integrations with it (a mock integration is no route).
+    assert echo.routes == (("GET", "/things/{thingId}"), ("POST", "/things"), ("OPTIONS", "/things"))
     assert echo.environment == {
         "TABLE_NAME": "local-Table",  # placeholder: no emulation running
         "TABLE_ARN": "arn:aws:dynamodb:us-east-1:123456789012:local-Table",
@@ -304,6 +312,7 @@ def test_functions_and_routes_from_template(stack: tuple[dict, Path]) -> None:
     assert routes(template) == {
         ("GET", "/things/{thingId}"): echo.name,
         ("POST", "/things"): echo.name,
+        ("OPTIONS", "/things"): echo.name,
         ("GET", "/crash"): crash.name,
     }
     assert api(template) == Api(stage="v1", binary_media_types=("image/*",), gateway_responses={})
