@@ -48,7 +48,7 @@ dev: $(VENV)/.installed
 ## Everything CI checks: lint, the template (validate, lint, build), and every test.
 test: lint check-template scan pytest
 
-pytest: $(VENV)/.installed js-deps chromium
+pytest: $(VENV)/.installed $(TOOLS)/.installed js-deps chromium
 	$(PY) -m pytest -n auto --dist loadfile  # test modules spread over the cores, each module on one worker
 
 unit integration e2e contract: $(VENV)/.installed
