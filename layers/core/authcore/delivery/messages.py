@@ -63,7 +63,7 @@ _LINK_LIKE = re.compile(r"[a-z][a-z0-9+.-]*:|www\.|@|\w\.\w|(?:\d\D{0,2}){5}", r
 def shown_name(value: str) -> str:
     """User-chosen text as a message may show it: see the module docstring ("" when it is not safe)."""
     text = unicodedata.normalize("NFKC", value)
-    text = "".join(" " if char.isspace() else char for char in text if unicodedata.category(char) not in _HIDDEN)
+    text = "".join(" " if char.isspace() else "" if unicodedata.category(char) in _HIDDEN else char for char in text)
     text = " ".join(text.split())
     if _LINK_LIKE.search(text):
         return ""
