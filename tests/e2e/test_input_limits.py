@@ -8,6 +8,7 @@ Runs against a server of its own, started with a Users API key (`--api-key`). Bu
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -155,6 +156,17 @@ def test_finding_7_junk_in_a_credential_is_the_ordinary_401(base: str, headers: 
 )  # fmt: skip
 def test_finding_7_junk_in_a_body_is_a_400(base: str, body: str) -> None:
     assert_error(raw("POST", base, "/account/sessions/email", body), 400, "general_argument_invalid")
+
+
+def test_a_body_larger_than_any_route_takes_is_a_400(base: str, user: User) -> None:
+    session = {"X-Appwrite-Session": user.credential}
+    pretty = json.dumps({"prefs": {str(i): "x" * 50 for i in range(1000)}}, indent=8)  # 64 KB compact, more pretty
+    assert 65_535 < len(pretty) < 256 * 1024
+    assert raw("PATCH", base, "/account/prefs", pretty, session).status_code == 200
+    huge = '{"prefs":{"a":"' + "x" * 256 * 1024 + '"}}'
+    assert_error(raw("PATCH", base, "/account/prefs", huge, session), 400, "general_argument_invalid")
+    assert_error(raw("POST", base, "/account/sessions/email", "[]" * 3_000_000), 400, "general_argument_invalid")
+    assert request("PATCH", base, "/account/prefs", {"prefs": {}}, session).status_code == 200
 
 
 def test_limits_leave_ordinary_json_alone(base: str, user: User) -> None:

@@ -57,6 +57,13 @@ def test_within_the_limits(text, value):
     assert json_limits.loads(text.encode()) == value
 
 
+def test_a_string_that_never_ends_is_read_once():
+    """Escaped quotes without a closing one: a backtracking string pattern took minutes on this (each escaped quote
+    started a new search to the end of the text); the depth count reads it in one pass."""
+    with pytest.raises(json.JSONDecodeError):
+        json_limits.loads('"' + '\\"' * 100_000)
+
+
 def test_not_json_is_a_decode_error_and_bad_utf8_a_value_error():
     with pytest.raises(json.JSONDecodeError):
         json_limits.loads("{")

@@ -27,6 +27,9 @@ from authcore.observability import identify, logged, logger
 API_VERSION = "1.0.0"
 JSON = "application/json"
 NOT_AN_OBJECT = "Invalid request body: it must be a JSON object."
+# Four times the largest body a route takes (prefs: 64 KB of compact JSON), room for pretty-printing; it
+# also bounds what the limit checks below read.
+MAX_BODY_BYTES = 256 * 1024
 
 
 def error_body(type_: str, message: str) -> str:
@@ -116,21 +119,30 @@ def _refusal(event: dict[str, Any]) -> ApiError | None:
 def _junk_parameter(event: dict[str, Any]) -> bool:
     """A path or query parameter (name or value) holding NUL or a lone surrogate: no DynamoDB key or
     answer can carry one."""
-    texts = [*(event.get("pathParameters") or {}).values()]
-    for values in (event.get("multiValueQueryStringParameters") or {}).items():
-        texts += [values[0], *values[1]]
-    texts += [*(event.get("queryStringParameters") or {}).values()]
+    single = event.get("queryStringParameters") or {}
+    multi = event.get("multiValueQueryStringParameters") or {}
+    texts = [
+        *(event.get("pathParameters") or {}).values(),
+        *single,
+        *single.values(),
+        *multi,
+        *(value for values in multi.values() for value in values or ()),
+    ]
     return any(isinstance(text, str) and json_limits.bad_text(text) for text in texts)
 
 
 def _body_out_of_limits(event: dict[str, Any]) -> ApiError | None:
-    """400 for a JSON body beyond the limits. A body that is no JSON at all is left to Powertools, which
-    answers it like any malformed body; one that is not UTF-8 gets the same answer here."""
+    """400 for a body larger than any request needs, or a JSON body beyond the limits. A body that is no
+    JSON at all is left to Powertools, which answers it like any malformed body; one that is not UTF-8
+    gets the same answer here."""
     body = event.get("body")
     if not body:
         return None
     try:
-        json_limits.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+        data = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8", "surrogatepass")
+        if len(data) > MAX_BODY_BYTES:
+            return ApiError("general_argument_invalid", f"Invalid request body: at most {MAX_BODY_BYTES} bytes.")
+        json_limits.loads(data)
     except json_limits.OutOfLimitsError as error:
         return ApiError("general_argument_invalid", f"Invalid request body: {error}.")
     except UnicodeDecodeError:

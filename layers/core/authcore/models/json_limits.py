@@ -17,9 +17,10 @@ from typing import Any
 MAX_DEPTH = 32
 MAX_DIGITS = 20
 
-# JSON string literals (with their escapes), and the brackets left once they are gone.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+# A bracket or the start of a string; the rest of a string after its opening quote. Possessive, so a
+# string that never ends costs one pass, not a backtracking search.
+_TOKEN = re.compile(r'[\[\]{}"]')
+_STRING_REST = re.compile(r'(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _JUNK = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -50,9 +51,16 @@ def dumps(value: Any) -> str:
 
 
 def _check_depth(text: str) -> None:
-    depth = 0
-    for bracket in _BRACKET.finditer(_STRING.sub('""', text)):
-        if bracket.group() in "[{":
+    """Counts brackets outside strings in one pass over the text (before parsing, which recurses)."""
+    depth, position = 0, 0
+    while token := _TOKEN.search(text, position):
+        position = token.end()
+        if token.group() == '"':
+            rest = _STRING_REST.match(text, position)
+            if rest is None:
+                return  # a string that never ends: no JSON, and the parser reads nothing after it
+            position = rest.end()
+        elif token.group() in "[{":
             depth += 1
             if depth > MAX_DEPTH:
                 raise OutOfLimitsError(f"JSON must not be nested deeper than {MAX_DEPTH} levels")
