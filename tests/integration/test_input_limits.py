@@ -23,6 +23,7 @@ JUNK_BODIES = {
     "nan": '{"duration":NaN}',
     "lone-surrogate": '{"name":"\\ud800"}',
     "nul": '{"name":"a\\u0000"}',
+    "over-256-kb": '{"name":"' + "x" * 256 * 1024 + '"}',
 }
 JUNK_CREDENTIALS = {
     "deep-credential": {"X-Appwrite-Session": base64.b64encode(DEEP.encode()).decode()},
