@@ -15,6 +15,13 @@ Values go in raw into the subject, the text body and SMS, except that line break
 characters are removed from the values used in a subject (no header injection); into HTML fragments
 every value goes in ``html.escape``d. A value is never expanded again, so a ``$`` in it stays as it is.
 
+User-chosen text (``$name``, the only such variable: API.md §7) is neutralised whatever the caller
+passes (:func:`shown_name`): one line, no control or invisible characters, at most ``MAX_SHOWN_NAME``
+characters, and dropped entirely when it holds anything a mail client may turn into a link (a URL,
+a domain, an address, a phone number). Callers pass :func:`name_for` of the user, which is ``""``
+unless the address the message goes to is verified: nothing user-chosen reaches an address whose
+owner may not be the one who chose it.
+
 Optional lines, in email bodies (``.txt`` and ``.html``, not the subject): a line whose first non-blank
 character is ``?`` is dropped when any variable on it is ``""``, and kept without the ``?`` otherwise.
 A dropped line takes no blank line's place: it leaves neither a doubled blank line nor a leading one.
@@ -24,11 +31,13 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from string import Template
+from typing import Any
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_LANGUAGE = "en"
@@ -39,6 +48,32 @@ _LOCALE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8}){0,3}")
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 # Out of values in a subject: CR, LF and every other C0/C1 control, and the Unicode line and paragraph separators.
 _NOT_IN_SUBJECT = dict.fromkeys([*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029])
+
+
+USER_CHOSEN = ("name",)
+MAX_SHOWN_NAME = 64
+# Invisible or line-breaking characters: controls (Cc), format characters such as bidi overrides and
+# zero-width spaces (Cf), line and paragraph separators (Zl, Zp).
+_HIDDEN = ("Cc", "Cf", "Zl", "Zp")
+# What a mail client may make a link of, after NFKC (which folds fullwidth and other look-alike dots): a
+# scheme, "www.", an @, a dot between two word characters (a domain), or five digits (a phone number).
+_LINK_LIKE = re.compile(r"[a-z][a-z0-9+.-]*:|www\.|@|\w\.\w|(?:\d\D{0,2}){5}", re.IGNORECASE)
+
+
+def shown_name(value: str) -> str:
+    """User-chosen text as a message may show it: see the module docstring ("" when it is not safe)."""
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(" " if char.isspace() else "" if unicodedata.category(char) in _HIDDEN else char for char in text)
+    text = " ".join(text.split())
+    if _LINK_LIKE.search(text):
+        return ""
+    return text if len(text) <= MAX_SHOWN_NAME else text[: MAX_SHOWN_NAME - 1].rstrip() + "…"
+
+
+def name_for(user: dict[str, Any]) -> str:
+    """The name to greet `user` with in an email to their address: "" while that address is unverified
+    (a squatter may have signed up with someone else's address and chosen the name)."""
+    return shown_name(user.get("name", "")) if user.get("emailVerification") else ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +108,7 @@ def render_email(name: str, locale: str | None, variables: Mapping[str, str]) ->
     """Subject, plain text and HTML of email template `name`, in the language for `locale`."""
     lang = language(locale)
     subject_source, text_source, html_source = _email_templates(lang, name)
+    variables = {**variables, **{key: shown_name(variables[key]) for key in USER_CHOSEN if key in variables}}
 
     subject_template = Template(subject_source)
     subject_values = {key: variables[key].translate(_NOT_IN_SUBJECT) for key in subject_template.get_identifiers()}

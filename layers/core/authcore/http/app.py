@@ -5,6 +5,7 @@ One place turns domain errors into API.md §2 bodies; one place adds CORS and no
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -19,11 +20,16 @@ from pydantic import BaseModel
 
 from authcore.errors import CATALOGUE, ApiError
 from authcore.http import transport
+from authcore.models import json_limits
 from authcore.models.responses import Error, Session
 from authcore.observability import identify, logged, logger
 
 API_VERSION = "1.0.0"
 JSON = "application/json"
+NOT_AN_OBJECT = "Invalid request body: it must be a JSON object."
+# Four times the largest body a route takes (prefs: 64 KB of compact JSON), room for pretty-printing; it
+# also bounds what the limit checks below read.
+MAX_BODY_BYTES = 256 * 1024
 
 
 def error_body(type_: str, message: str) -> str:
@@ -44,7 +50,7 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
     if kind == "unsupported_content_type":
         return NOT_JSON
     if kind == "json_invalid" or not loc:
-        return "Invalid request body: it must be a JSON object."
+        return NOT_AN_OBJECT
     name = loc[0]
     if kind == "missing":
         return f'Param "{name}" is not optional.'
@@ -72,7 +78,7 @@ def create_app() -> APIGatewayRestResolver:
     @app.exception_handler(UnicodeDecodeError)
     def _not_text(_: UnicodeDecodeError) -> Response:
         # Every body reaches us base64-encoded (binary media type */*); one that is not UTF-8 is no JSON.
-        return error_response(ApiError("general_argument_invalid", "Invalid request body: it must be a JSON object."))
+        return error_response(ApiError("general_argument_invalid", NOT_AN_OBJECT))
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
@@ -96,11 +102,53 @@ def _add_headers(response: dict[str, Any], extra: dict[str, str]) -> None:
 
 
 def _refusal(event: dict[str, Any]) -> ApiError | None:
-    """What is refused before routing (and before Powertools parses a body): another project, a form body."""
+    """What is refused before routing (and before Powertools parses a body): another project, a form body,
+    input beyond the limits of API.md §7."""
     if not transport.project_matches(event):
         return ApiError("project_not_found")
-    if transport.header(event, "Content-Type").strip().lower().startswith(FORM_TYPES):
+    content_type = transport.header(event, "Content-Type").strip().lower()
+    if content_type.startswith(FORM_TYPES):
         return ApiError("general_argument_invalid", NOT_JSON)
+    if _junk_parameter(event):
+        return ApiError("general_argument_invalid", "Invalid parameter: it must not hold NUL or lone surrogates.")
+    if not content_type or content_type.startswith(JSON):  # what Powertools would parse as JSON
+        return _body_out_of_limits(event)
+    return None
+
+
+def _junk_parameter(event: dict[str, Any]) -> bool:
+    """A path or query parameter (name or value) holding NUL or a lone surrogate: no DynamoDB key or
+    answer can carry one."""
+    single = event.get("queryStringParameters") or {}
+    multi = event.get("multiValueQueryStringParameters") or {}
+    texts = [
+        *(event.get("pathParameters") or {}).values(),
+        *single,
+        *single.values(),
+        *multi,
+        *(value for values in multi.values() for value in values or ()),
+    ]
+    return any(isinstance(text, str) and json_limits.bad_text(text) for text in texts)
+
+
+def _body_out_of_limits(event: dict[str, Any]) -> ApiError | None:
+    """400 for a body larger than any request needs, or a JSON body beyond the limits. A body that is no
+    JSON at all is left to Powertools, which answers it like any malformed body; one that is not UTF-8
+    gets the same answer here."""
+    body = event.get("body")
+    if not body:
+        return None
+    try:
+        data = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8", "surrogatepass")
+        if len(data) > MAX_BODY_BYTES:
+            return ApiError("general_argument_invalid", f"Invalid request body: at most {MAX_BODY_BYTES} bytes.")
+        json_limits.loads(data)
+    except json_limits.OutOfLimitsError as error:
+        return ApiError("general_argument_invalid", f"Invalid request body: {error}.")
+    except UnicodeDecodeError:
+        return ApiError("general_argument_invalid", NOT_AN_OBJECT)
+    except ValueError:  # not JSON (or not base64): Powertools answers it
+        pass
     return None
 
 
@@ -162,11 +210,12 @@ def signed_out(event: dict[str, Any]) -> Response:
 
 
 def doc(status: int, model: type[BaseModel] | None, *errors: int) -> dict[int, dict[str, Any]]:
-    """OpenAPI `responses=` for a route: its success answer and the error statuses it can give."""
+    """OpenAPI `responses=` for a route: its success answer and the error statuses it can give (any
+    route answers 400 to input beyond the limits of API.md §7, and may fail with a 500)."""
     success: dict[str, Any] = {"description": "Success"}
     if model is not None:
         success["content"] = {JSON: {"model": model}}
     described = {status: success}
-    for code in (*errors, 500):
+    for code in (*errors, 400, 500):
         described[code] = {"description": "Error", "content": {JSON: {"model": Error}}}
     return described

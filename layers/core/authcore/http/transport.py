@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from authcore.config import settings
+from authcore.models import json_limits
 from authcore.security.tokens import decode_credential
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -84,8 +85,8 @@ def credential(event: dict[str, Any]) -> tuple[str, str] | None:
     fallback = header(event, "X-Fallback-Cookies")
     if fallback:
         try:
-            stored = json.loads(fallback)
-        except ValueError:
+            stored = json_limits.loads(fallback)
+        except ValueError:  # not JSON, or beyond the input limits: no credential, as for any junk
             stored = None
         if isinstance(stored, dict):
             candidates.append(stored.get(cookie_name()))
@@ -100,9 +101,14 @@ def _session_cookies(jar: dict[str, str]) -> list[str | None]:
 
 
 def _cross_site_write(event: dict[str, Any]) -> bool:
+    """A state-changing request from a page of a foreign site: its Origin is not allowed, or it sends no
+    Origin but the browser says so in `Sec-Fetch-Site` (API.md §7)."""
+    if (event.get("httpMethod") or "GET").upper() in ("GET", "HEAD", "OPTIONS"):
+        return False
     origin = header(event, "Origin")
-    unsafe = (event.get("httpMethod") or "GET").upper() not in ("GET", "HEAD", "OPTIONS")
-    return unsafe and bool(origin) and not settings().origin_allowed(origin)
+    if not origin:
+        return header(event, "Sec-Fetch-Site").strip().lower() == "cross-site"
+    return not settings().origin_allowed(origin)
 
 
 def api_key(event: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, StringConstraints
 
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+MAX_LOCAL_PART_OCTETS = 64
 
 
 def _email(value: str) -> str:
@@ -21,6 +22,8 @@ def _email(value: str) -> str:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         raise ValueError("Value must be a valid email address") from None
+    if len(checked.local_part.encode()) > MAX_LOCAL_PART_OCTETS:  # RFC 5321; email_validator counts characters
+        raise ValueError(f"The part before the @ must be at most {MAX_LOCAL_PART_OCTETS} bytes")
     return checked.normalized.lower()
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from authcore.models import json_limits
 from authcore.models.fields import AppUrl, Email, Factor, Id, Name, NewPassword, Password, Phone, Secret
 
 PREFS_MAX_CHARS = 65_535
@@ -103,7 +103,7 @@ class UpdatePrefs(Body):
     @field_validator("prefs")
     @classmethod
     def _size(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if len(json.dumps(value, separators=(",", ":"))) > PREFS_MAX_CHARS:
+        if len(json_limits.dumps(value)) > PREFS_MAX_CHARS:
             raise ValueError(f"Preferences must be at most {PREFS_MAX_CHARS} characters of JSON")
         return value
 

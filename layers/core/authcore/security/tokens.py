@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import secrets
+
+from authcore.models import json_limits
 
 
 def new_secret() -> str:
@@ -33,8 +34,8 @@ def encode_credential(user_id: str, secret: str) -> str:
 def decode_credential(value: str) -> tuple[str, str] | None:
     """(userId, secret) from a credential, or None when it is not one."""
     try:
-        data = json.loads(base64.b64decode(value.strip(), validate=True))
-    except (binascii.Error, ValueError):
+        data = json_limits.loads(base64.b64decode(value.strip(), validate=True))
+    except ValueError:  # binascii.Error, not JSON, or beyond the input limits (API.md §7)
         return None
     if not isinstance(data, dict):
         return None

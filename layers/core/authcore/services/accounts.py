@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from authcore.clock import iso, now_ms
 from authcore.errors import ApiError
 from authcore.ids import resolve_id
+from authcore.models import json_limits
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateAccount, UpdateEmail, UpdateName, UpdatePassword, UpdatePhone, UpdatePrefs
 from authcore.models.responses import Account, Preferences
+from authcore.observability import logger
 from authcore.security.passwords import hash_password, verify_password
 from authcore.services import limits
 from authcore.services.auth import Principal
@@ -34,10 +35,24 @@ def account_model(user: dict[str, Any]) -> Account:
         emailVerification=user.get("emailVerification", False),
         phoneVerification=user.get("phoneVerification", False),
         mfa=user.get("mfa", False),
-        prefs=json.loads(user.get("prefs") or "{}"),
+        prefs=stored_prefs(user),
         targets=[],
         accessedAt=iso(user.get("accessedAt")),
     )
+
+
+def stored_prefs(user: dict[str, Any]) -> dict[str, Any]:
+    """The user's prefs as stored. Prefs beyond the input limits (API.md §7), which an older version
+    stored, are answered as {} (and left in the table until the user sets new ones): a lone surrogate
+    or deep nesting would otherwise make every answer carrying the account fail."""
+    try:
+        prefs = json_limits.loads(user.get("prefs") or "{}")
+    except ValueError:
+        prefs = None
+    if not isinstance(prefs, dict):
+        logger.warning("stored prefs beyond the input limits answered as {}")
+        return {}
+    return prefs
 
 
 def new_user(user_id: str, *, email: str = "", phone: str = "", name: str = "", password: str = "") -> dict[str, Any]:
@@ -129,9 +144,9 @@ def update_name(principal: Principal, body: UpdateName) -> Account:
 
 
 def get_prefs(principal: Principal) -> Preferences:
-    return Preferences.model_validate(json.loads(principal.user.get("prefs") or "{}"))
+    return Preferences.model_validate(stored_prefs(principal.user))
 
 
 def update_prefs(principal: Principal, body: UpdatePrefs) -> Account:
-    prefs = json.dumps(body.prefs, separators=(",", ":"))
+    prefs = json_limits.dumps(body.prefs)
     return account_model(users_store.update_user(principal.user["userId"], {"prefs": prefs, "updatedAt": now_ms()}))

@@ -6,7 +6,6 @@ Every action writes one audit record (key name, action, target user, result). Re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -14,6 +13,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from authcore.clock import now_ms
 from authcore.errors import ApiError, invalid_param
 from authcore.ids import resolve_id
+from authcore.models import json_limits
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateUser
 from authcore.models.responses import Account, MfaFactors, MfaRecoveryCodes, Session, SessionList, UserList
@@ -200,7 +200,7 @@ def _queries(raw: list[str]) -> tuple[int, int]:
     limit, offset = DEFAULT_LIMIT, 0
     for text in raw:
         try:
-            query = json.loads(text)
+            query = json_limits.loads(text)
             method, (value,) = query["method"], query["values"]
         except (ValueError, TypeError, KeyError):
             raise invalid_param("queries", "Invalid query: a JSON object with method and values.") from None

@@ -10,7 +10,7 @@ from authcore import observability
 from authcore.clock import iso, now_ms
 from authcore.config import settings
 from authcore.delivery import email, sms
-from authcore.delivery.messages import render_email, render_sms
+from authcore.delivery.messages import name_for, render_email, render_sms
 from authcore.errors import ApiError
 from authcore.ids import unique_id
 from authcore.models.caller import Caller
@@ -73,7 +73,7 @@ def _not_the_starting_factor(session: dict[str, Any], factor: str) -> None:
 
 
 def _send_code(factor: str, user: dict[str, Any], locale: str, code: str, challenge: dict[str, Any]) -> None:
-    variables = {"project": settings().project_name, "name": user.get("name", ""), "code": code, "minutes": "10"}
+    variables = {"project": settings().project_name, "name": name_for(user), "code": code, "minutes": "10"}
     if factor == "email":
         email.send(user["email"], render_email("email-mfa-code", locale, variables))
     else:

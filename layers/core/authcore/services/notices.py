@@ -7,7 +7,7 @@ from typing import Any
 from authcore.config import settings
 from authcore.delivery import email
 from authcore.delivery.errors import DeliveryError
-from authcore.delivery.messages import render_email
+from authcore.delivery.messages import name_for, render_email
 from authcore.observability import logger
 
 MFA_ENABLED = "email-mfa-enabled"
@@ -26,7 +26,7 @@ def notify(user: dict[str, Any], template: str, locale: str, **variables: str) -
     """
     if not email.enabled() or not user.get("email") or not user.get("emailVerification"):
         return
-    values = {"project": settings().project_name, "name": user.get("name", ""), **variables}
+    values = {"project": settings().project_name, "name": name_for(user), **variables}
     try:
         email.send(user["email"], render_email(template, locale, values))
     except DeliveryError as error:

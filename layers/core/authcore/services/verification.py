@@ -9,7 +9,7 @@ from authcore import observability
 from authcore.clock import iso
 from authcore.config import settings
 from authcore.delivery import email, sms
-from authcore.delivery.messages import render_email, render_sms
+from authcore.delivery.messages import name_for, render_email, render_sms
 from authcore.errors import ApiError
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateEmailVerification, UpdateVerification
@@ -47,7 +47,7 @@ def create_email_verification(principal: Principal, body: CreateEmailVerificatio
 
     def send(secret: str, token: dict) -> None:
         url = link(body.url, userId=user["userId"], secret=secret, expire=iso(token["expire"]))
-        variables = {"project": settings().project_name, "name": user.get("name", ""), "url": url, "minutes": "60"}
+        variables = {"project": settings().project_name, "name": name_for(user), "url": url, "minutes": "60"}
         email.send(address, render_email("email-verification", caller.locale, variables))
 
     token = codes.issue_and_send(
