@@ -182,3 +182,25 @@ def test_the_owners_sign_in_ends_the_thiefs_sessions_first(fresh_server: str) ->
     assert get_account(base, auth(thief[0])).status_code == 401
     listed = request("GET", base, "/account/sessions", headers=auth(newest)).json()
     assert listed["total"] == MAX_SESSIONS
+
+
+def test_a_half_signed_in_session_reaches_none_of_the_owners_sessions(fresh_server: str) -> None:
+    """Beyond the issue: every other session route a password-only session might use against the owner (list,
+    read, extend, end all or all others) answers the gate's 401, and leaves the owner's session as it was."""
+    base = fresh_server
+    owner = enrol(base)
+    before = session_of(base, owner.credential)
+    thief = half_signed_in(base, owner)
+    calls = [
+        ("GET", "/account/sessions", None),
+        ("GET", f"/account/sessions/{before['$id']}", None),
+        ("GET", "/account/sessions/current", None),
+        ("PATCH", f"/account/sessions/{before['$id']}", {}),
+        ("PATCH", "/account/sessions/current", {}),
+        ("DELETE", "/account/sessions", {}),
+        ("DELETE", "/account/sessions", {"current": False}),
+        ("DELETE", f"/account/sessions/{before['$id']}", {}),
+    ]
+    for method, path, body in calls:
+        assert_error(request(method, base, path, body, auth(thief)), 401, "user_more_factors_required")
+    assert session_of(base, owner.credential) == before
