@@ -96,6 +96,8 @@ def test_session_cap_never_lets_an_incomplete_session_end_a_complete_one():
     assert _evictions({"sessions": {**complete, **waiting}}, now) == [f"p{i}" for i in range(MAX_INCOMPLETE)] + ["c0"]
     # The session completing now is already counted: it ends the others beyond the cap, never itself.
     assert _evictions({"sessions": mixed}, now, completing="p2") == []
+    expiring = {"p2": {**mixed["p2"], "expire": now}}  # its expiry passed since it was read: still not itself
+    assert _evictions({"sessions": {**mixed, **expiring}}, now, completing="p2") == []
     assert _evictions({"sessions": {**mixed, **entries("q", 1, pending=True, start=200)}}, now, completing="q0") == [
         "p0"
     ]

@@ -109,9 +109,9 @@ def _evictions(user: dict[str, Any], now: int, pending: bool = False, completing
     oldest incomplete sessions first. An incomplete one never ends a complete one: it ends only the oldest
     incomplete ones beyond MAX_INCOMPLETE, so the map stays bounded (MAX_SESSIONS + MAX_INCOMPLETE).
     """
-    entries = user.get("sessions", {})
+    entries = {d: e for d, e in user.get("sessions", {}).items() if d != completing}  # never itself
     expired = [d for d, e in entries.items() if e["expire"] <= now]
-    live = sorted((e["createdAt"], d) for d, e in entries.items() if e["expire"] > now and d != completing)
+    live = sorted((e["createdAt"], d) for d, e in entries.items() if e["expire"] > now)
     incomplete = [d for _, d in live if entries[d].get("pending")]
     if pending:
         return expired + incomplete[: max(len(incomplete) - (MAX_INCOMPLETE - 1), 0)]
