@@ -120,9 +120,10 @@ def _evictions(user: dict[str, Any], now: int, pending: bool = False, completing
 
 
 def duration_ms(session: dict[str, Any]) -> int:
-    """The lifetime a session was created with. Sessions stored before it was recorded: at most what they had."""
+    """The lifetime a session was created with (sessions stored before it was recorded: the span they were
+    given), within the configured lifetime as it is now."""
     full = settings().session_lifetime_seconds * 1000
-    return int(session.get("duration") or min(full, session["expire"] - session["createdAt"]))
+    return int(min(full, session.get("duration") or session["expire"] - session["createdAt"]))
 
 
 def lifetime_ms(session: dict[str, Any]) -> int:
