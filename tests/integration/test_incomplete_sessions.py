@@ -252,3 +252,19 @@ def test_a_password_step_that_stops_at_the_gate_does_not_reset_the_counter(api, 
         assert api.sign_in(EMAIL).status == 201
     assert_error(api.sign_in(EMAIL), 429, "general_rate_limit_exceeded")
     assert owner.alive(owner.credential)
+
+
+def test_a_server_made_session_of_an_mfa_user_is_incomplete_too(api, owner):
+    """`POST /users/{userId}/sessions` (factor `server`) for a user with MFA on: 15 minutes and no complete session
+    ended, until a challenge completes it; then the lifetime it was created with."""
+    from tests.integration.admin_fixtures import key_headers
+
+    complete = [owner.credential] + [owner.signed_in() for _ in range(9)]
+    made = api("users_create_session", {}, path={"userId": owner.user_id}, headers=key_headers())
+    assert made.status == 201
+    created = epoch_ms(made.body["$createdAt"])
+    assert epoch_ms(made.body["expire"]) == created + INCOMPLETE_MS
+    assert all(owner.alive(c) for c in complete) and len(owner.entries()) == 11
+    session = complete_totp_challenge(api, made.body["secret"], owner.secret, owner.clock)
+    assert epoch_ms(session["expire"]) == created + FULL_MS
+    assert not owner.alive(complete[0]) and len(owner.entries()) == 10
