@@ -65,10 +65,10 @@ def stored_session(credential: str) -> dict[str, Any]:
 
 
 def lift_challenge_limit() -> None:
-    """As if the hour of the per-user challenge limit (10/hour) had turned: delete its counters."""
+    """As if the hour of the challenge limits (10/hour per user, or per session) had turned: delete their counters."""
     from authcore.store.table import client, marshal, table_name
 
-    for item in table_items("RATE#mfa-challenge#"):
+    for item in table_items("RATE#mfa-challenge"):
         client().delete_item(TableName=table_name(), Key=marshal({"pk": item["pk"], "sk": item["sk"]}))
 
 

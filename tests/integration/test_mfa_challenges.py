@@ -80,7 +80,7 @@ def half_signed_in(api) -> str:
 def assert_nothing_issued(user_id: str, sent_before: int, sent) -> None:
     """A refused challenge stores nothing, spends no limit and sends nothing."""
     assert challenge_items(user_id) == []
-    assert table_items("RATE#mfa-challenge#") == []
+    assert table_items("RATE#mfa-challenge") == []
     assert sent.count() == sent_before
 
 
@@ -224,14 +224,33 @@ def test_an_email_or_phone_challenge_sends_a_code_and_stores_only_its_hash(api, 
     assert item["kind"] == f"{factor}Challenge" and item["address"] == address and len(item["hash"]) == 64
 
 
-def test_challenges_are_limited_to_ten_per_user_per_hour(api, ada):
+def test_totp_and_recovery_code_challenges_are_limited_per_session(api, ada, totp_clock):
+    """API.md §7: ten per session per hour, so a half-signed-in session (a password alone) cannot spend the
+    challenges of the owner's next sign-in (issue 15, finding 4)."""
     create_recovery_codes(api, ada.credential)
+    enrol_totp(api, ada.credential, totp_clock)
     for n in range(10):
-        assert create_challenge(api, ada.credential, "recoverycode").status == 201, n
-    answer = create_challenge(api, api.session_for(EMAIL), "recoverycode")  # per user, not per session
+        assert create_challenge(api, ada.credential, ("totp", "recoverycode")[n % 2]).status == 201, n
+    answer = create_challenge(api, ada.credential, "totp")
     assert_error(answer, 429, "general_rate_limit_exceeded")
     assert answer.header("X-RateLimit-Limit") == "10" and answer.header("X-RateLimit-Remaining") == "0"
     assert int(answer.header("X-RateLimit-Reset")) % 3600 == 0
+    other = api.session_for(EMAIL)  # a new sign-in of the same user: a budget of its own
+    assert create_challenge(api, other, "totp").status == 201
+    assert create_challenge(api, other, "recoverycode").status == 201
+    assert len(challenge_items(ada.user_id)) == 12
+
+
+def test_email_and_phone_challenges_are_limited_per_user(api, sent, ada):
+    """Factors that send a message keep the per-user limit of API.md §5: it bounds the messages."""
+    verify_email(api, sent, ada.credential)
+    for n in range(10):
+        lift_cooldowns()
+        assert create_challenge(api, ada.credential, "email").status == 201, n
+    lift_cooldowns()
+    answer = create_challenge(api, api.session_for(EMAIL), "email")  # per user, not per session
+    assert_error(answer, 429, "general_rate_limit_exceeded")
+    assert answer.header("X-RateLimit-Limit") == "10"
     assert len(challenge_items(ada.user_id)) == 10
 
 
@@ -593,7 +612,7 @@ def test_one_recovery_code_is_spent_once_by_twenty_concurrent_challenges(api, se
     challenge_ids = []
     for n in range(20):
         if n == 10:
-            lift_challenge_limit()  # 10 challenges per user per hour
+            lift_challenge_limit()  # 10 challenges per session per hour
         challenge_ids.append(challenge(api, sessions[n % 10], "recoverycode"))
     code = recovery_codes[0]
     requests = [lambda n=n: complete(api, sessions[n % 10], challenge_ids[n], code) for n in range(20)]

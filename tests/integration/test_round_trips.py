@@ -210,6 +210,27 @@ def test_round_trips_per_endpoint(api, dynamo_calls):
     assert dynamo_calls.operations == EXPECTED["create_account"]
 
 
+def test_incomplete_sessions_cost_what_complete_ones_do(api, dynamo_calls, user_id_of):
+    """API.md §7: a password sign-in that stops at the MFA gate (beyond the cap: it ends no complete session) and
+    the challenge that completes it (ending the oldest incomplete session) keep their counts: what the cap ends
+    rides in the same transaction (one more Delete per ended session, no more round trips). The per-session
+    challenge limit replaces the per-user one in the same transaction."""
+    api.sign_up()
+    enrolling = api.session_for()
+    secret = api("create_mfa_authenticator", {}, session=enrolling, path=TOTP).body["secret"]
+    assert api("update_mfa_authenticator", {"otp": totp(secret)}, session=enrolling, path=TOTP).status == 200
+    assert api("update_mfa", {"mfa": True}, session=enrolling).status == 200
+    incomplete = [api.session_for() for _ in range(10)]  # 1 complete + 10 incomplete: beyond the cap
+    assert dynamo_calls.operations == EXPECTED["create_email_password_session"]
+    challenge = api("create_mfa_challenge", {"factor": "totp"}, session=incomplete[-1])
+    assert dynamo_calls.operations == EXPECTED["create_mfa_challenge"]
+    body = {"challengeId": challenge.body["$id"], "otp": totp(secret, offset_steps=1)}
+    assert api("update_mfa_challenge", body, session=incomplete[-1]).status == 200
+    assert dynamo_calls.operations == EXPECTED["update_mfa_challenge"]
+    assert api("list_mfa_factors", session=incomplete[0]).status == 401  # ended by the completion
+    assert len(users_store.get_user(user_id_of(enrolling))["sessions"]) == 10
+
+
 def test_round_trips_per_code_endpoint(api, sent, dynamo_calls, external_calls, user_id_of):
     api.sign_up()
     session = api.session_for()

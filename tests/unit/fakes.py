@@ -69,6 +69,7 @@ class FakeSessions:
             "id": session["sessionId"],
             "createdAt": session["createdAt"],
             "expire": session["expire"],
+            **({"pending": True} if session.get("pending") else {}),
         }
         self.users.sessions[session["digest"]] = dict(session)
         if sign_in_counter:

@@ -11,7 +11,7 @@ from authcore.ids import resolve_id, unique_id
 from authcore.models.requests import CreateAccount, UpdatePhone, UpdatePrefs
 from authcore.security import passwords
 from authcore.services.factors import minimum_factors, needs_more_factors
-from authcore.services.sessions import MAX_SESSIONS, _evictions
+from authcore.services.sessions import MAX_INCOMPLETE, MAX_SESSIONS, _evictions
 
 
 def test_unique_ids_are_20_hex_and_time_ordered():
@@ -75,6 +75,32 @@ def test_session_cap_evicts_expired_then_oldest():
     assert _evictions({"sessions": {**live, **expired}}, now) == ["old", "d0"]
     assert _evictions({"sessions": dict(list(live.items())[:9])}, now) == []
     assert _evictions({}, now) == []
+
+
+def test_session_cap_never_lets_an_incomplete_session_end_a_complete_one():
+    """API.md §7: incomplete sessions go first, and only a complete session (or one completing now) ends a
+    complete one. Incomplete ones beyond the cap end only each other, beyond MAX_INCOMPLETE of them."""
+    now = 1_000_000
+
+    def entries(prefix: str, count: int, pending: bool, start: int = 0) -> dict:
+        flag = {"pending": True} if pending else {}
+        return {f"{prefix}{i}": {"id": "x", "createdAt": start + i, "expire": now + 10, **flag} for i in range(count)}
+
+    complete = entries("c", MAX_SESSIONS, pending=False)
+    assert _evictions({"sessions": complete}, now, pending=True) == []
+    waiting = entries("p", MAX_INCOMPLETE, pending=True, start=100)
+    assert _evictions({"sessions": {**complete, **waiting}}, now, pending=True) == ["p0"]
+    # A complete one at the cap: the oldest incomplete ones first, even when younger than every complete one.
+    mixed = {**entries("c", 7, pending=False), **entries("p", 3, pending=True, start=100)}
+    assert _evictions({"sessions": mixed}, now) == ["p0"]
+    assert _evictions({"sessions": {**complete, **waiting}}, now) == [f"p{i}" for i in range(MAX_INCOMPLETE)] + ["c0"]
+    # The session completing now is already counted: it ends the others beyond the cap, never itself.
+    assert _evictions({"sessions": mixed}, now, completing="p2") == []
+    expiring = {"p2": {**mixed["p2"], "expire": now}}  # its expiry passed since it was read: still not itself
+    assert _evictions({"sessions": {**mixed, **expiring}}, now, completing="p2") == []
+    assert _evictions({"sessions": {**mixed, **entries("q", 1, pending=True, start=200)}}, now, completing="q0") == [
+        "p0"
+    ]
 
 
 def test_argon2id_at_owasp_minimum():

@@ -26,7 +26,7 @@ from authcore.services.mfa import (
     unused_recovery_hashes,
     with_factor,
 )
-from authcore.services.sessions import session_model
+from authcore.services.sessions import completion, session_model
 from authcore.store import challenges as challenges_store
 from authcore.store import mfa as mfa_store
 from authcore.store.errors import LimitError, SpentError, StaleError
@@ -89,7 +89,12 @@ def create_challenge(principal: Principal, body: CreateMfaChallenge, caller: Cal
         raise ApiError("general_smtp_disabled")
     if factor == "phone" and not sms.enabled():
         raise ApiError("general_phone_disabled")
-    charges = [limits.hourly("mfa-challenge", user_id)]
+    # Per user for the factors that send a message (it bounds the messages); per session for the others, so
+    # a session of someone holding only the password cannot spend the owner's challenges (API.md §7).
+    if factor in SENT:
+        charges = [limits.hourly("mfa-challenge", user_id)]
+    else:
+        charges = [limits.hourly("mfa-challenge-session", principal.session["sessionId"])]
     fields = {"factor": factor, challenges_store.ATTEMPTS: 0}
     if factor in SENT:
         challenge = codes.issue_and_send(
@@ -172,8 +177,10 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
         try:
             proof = _proof(user, challenge, body.otp)
             factors = with_factor(session, factor)
-            session_factors = mfa_store.factors_update(session, factors, now, challenged=True)
-            challenges_store.complete(challenge, proof, session_factors, now)
+            completed = completion(user, session, factors, now)
+            expire = completed.expire if completed else None
+            session_factors = mfa_store.factors_update(session, factors, now, challenged=True, expire=expire)
+            challenges_store.complete(challenge, proof, session_factors, now, completed)
         except codes.WrongCodeError as wrong:
             burn = challenge[challenges_store.ATTEMPTS] + 1 >= MAX_WRONG_CODES
             failures = codes.failure_count(user) if wrong.guess else None
@@ -199,5 +206,5 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
         observability.count("RecoveryCodeUsed")
         remaining = len(unused_recovery_hashes(user)) - 1
         notices.notify(user, notices.RECOVERY_CODE_USED, caller.locale, remaining=str(remaining))
-    completed = {**session, "factors": factors, "mfaUpdatedAt": now, "updatedAt": now}
-    return session_model(completed, current=True)
+    changes = {"factors": factors, "mfaUpdatedAt": now, "updatedAt": now, **({"expire": expire} if expire else {})}
+    return session_model({**session, **changes}, current=True)

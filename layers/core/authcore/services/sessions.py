@@ -1,4 +1,9 @@
-"""Sessions: password sign-in, listing, extending and ending them (API.md §4.4)."""
+"""Sessions: password sign-in, listing, extending and ending them (API.md §4.4, §7).
+
+A session that still needs factors (the MFA gate stops it) is *incomplete* (`pending` on its item and
+its entry in the profile's sessions map) until a challenge completes it: it lives at most 15 minutes,
+never ends a complete session through the cap, and may end only itself.
+"""
 
 from __future__ import annotations
 
@@ -20,19 +25,24 @@ from authcore.security.passwords import hash_password, needs_rehash, verify_pass
 from authcore.security.tokens import digest, encode_credential, new_secret
 from authcore.services import limits
 from authcore.services.auth import Principal, find_session
+from authcore.services.factors import needs_more_factors
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
 from authcore.store.errors import SpentError, StaleError
+from authcore.store.sessions import SessionCompletion
 from authcore.store.tokens import TokenUse
 
 MAX_SESSIONS = 10
+MAX_INCOMPLETE = 10  # incomplete sessions the cap may leave beyond MAX_SESSIONS, the oldest ending first
+INCOMPLETE_LIFETIME_MS = 15 * 60 * 1000
 SIGN_IN_LIMIT = 10
 WRITE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
 class NewSession:
-    """A created session: its model, the credential for cookies, and when it ends (epoch ms)."""
+    """A created session: its model, the credential for cookies, and when they expire (epoch ms): the end of
+    the session's full lifetime, which an incomplete session reaches only once completed."""
 
     session: Session
     credential: str
@@ -92,13 +102,44 @@ def session_model(item: dict[str, Any], current: bool) -> Session:
     )
 
 
-def _evictions(user: dict[str, Any], now: int) -> list[str]:
-    """Expired sessions, plus the oldest live ones so that a new one keeps the user at MAX_SESSIONS."""
-    entries = user.get("sessions", {})
+def _evictions(user: dict[str, Any], now: int, pending: bool = False, completing: str = "") -> list[str]:
+    """The sessions a new one ends: the expired ones, then the oldest live ones over the cap (API.md §7).
+
+    A complete session (or the incomplete one `completing` now) keeps the user at MAX_SESSIONS, ending the
+    oldest incomplete sessions first. An incomplete one never ends a complete one: it ends only the oldest
+    incomplete ones beyond MAX_INCOMPLETE, so the map stays bounded (MAX_SESSIONS + MAX_INCOMPLETE).
+    """
+    entries = {d: e for d, e in user.get("sessions", {}).items() if d != completing}  # never itself
     expired = [d for d, e in entries.items() if e["expire"] <= now]
     live = sorted((e["createdAt"], d) for d, e in entries.items() if e["expire"] > now)
-    overflow = max(len(live) - (MAX_SESSIONS - 1), 0)
-    return expired + [d for _, d in live[:overflow]]
+    incomplete = [d for _, d in live if entries[d].get("pending")]
+    if pending:
+        return expired + incomplete[: max(len(incomplete) - (MAX_INCOMPLETE - 1), 0)]
+    complete = [d for _, d in live if not entries[d].get("pending")]
+    return expired + (incomplete + complete)[: max(len(live) - (MAX_SESSIONS - 1), 0)]
+
+
+def duration_ms(session: dict[str, Any]) -> int:
+    """The lifetime a session was created with (sessions stored before it was recorded: the span they were
+    given), within the configured lifetime as it is now."""
+    full = settings().session_lifetime_seconds * 1000
+    return int(min(full, session.get("duration") or session["expire"] - session["createdAt"]))
+
+
+def lifetime_ms(session: dict[str, Any]) -> int:
+    """How long a session lives from its creation or extension: its duration, at most 15 minutes if incomplete."""
+    return min(duration_ms(session), INCOMPLETE_LIFETIME_MS) if session.get("pending") else duration_ms(session)
+
+
+def completion(user: dict[str, Any], session: dict[str, Any], factors: list[str], now: int) -> SessionCompletion | None:
+    """What an incomplete session that now has `factors` becomes, if they pass the gate: its full lifetime
+    counted from its creation (as if it had been complete from the start; never shorter than it has now),
+    and the sessions the cap ends for it (as for a new complete session). None otherwise."""
+    if not session.get("pending") or needs_more_factors(user, {"factors": factors}):
+        return None
+    evict = _evictions(user, now, completing=session["digest"])
+    expire = max(session["expire"], session["createdAt"] + duration_ms(session))
+    return SessionCompletion(user["userId"], session["digest"], expire, evict, user.get(sessions_store.SESSIONS_REV, 0))
 
 
 def start_session(
@@ -117,20 +158,23 @@ def start_session(
     `token_use_for(user)` gives the one-time code spent in the same write; it is asked again with the
     fresh profile when a concurrent write makes this one retry (and may refuse by raising).
     `end_all_sessions` ends every other session of the user in the same write. `lifetime_seconds`
-    shortens the session (never beyond the configured lifetime).
+    shortens the session (never beyond the configured lifetime). A session the MFA gate stops is
+    incomplete, and its sign-in does not reset the password counter: a password alone cannot repeat
+    sign-ins forever.
     """
     secret = new_secret()
     now = now_ms()
-    lifetime = min(lifetime_seconds or settings().session_lifetime_seconds, settings().session_lifetime_seconds)
-    expire = now + int(lifetime * 1000)
+    full = settings().session_lifetime_seconds
+    duration = int(min(lifetime_seconds or full, full) * 1000)
+    pending = not end_all_sessions and needs_more_factors(user, {"factors": factors})
     item = {
         "digest": digest(secret),
         "sessionId": unique_id(),
         "userId": user["userId"],
         "createdAt": now,
         "updatedAt": now,
-        "expire": expire,
-        "ttl": expire // 1000,
+        "duration": duration,
+        **({"pending": True} if pending else {}),
         "provider": provider,
         "providerUid": provider_uid,
         "ip": caller.ip,
@@ -138,10 +182,14 @@ def start_session(
         "factors": factors,
         "mfaUpdatedAt": 0,
     }
+    item["expire"] = now + lifetime_ms(item)
+    item["ttl"] = item["expire"] // 1000
+    if pending:
+        sign_in_counter = None
     for _ in range(WRITE_ATTEMPTS):
         try:
             token_use = token_use_for(user) if token_use_for else None
-            evict = sorted(user.get("sessions", {})) if end_all_sessions else _evictions(user, now)
+            evict = sorted(user.get("sessions", {})) if end_all_sessions else _evictions(user, now, pending)
             sessions_store.create_session(user, item, evict, sign_in_counter, token_use)
             break
         except SpentError:
@@ -154,7 +202,8 @@ def start_session(
             user = fresh
     else:
         raise limits.contended("Too many simultaneous sign-ins. Please try again.")
-    return NewSession(session_model(item, current=True), encode_credential(user["userId"], secret), expire)
+    credential = encode_credential(user["userId"], secret)
+    return NewSession(session_model(item, current=True), credential, now + duration)
 
 
 @sign_in("password")
@@ -212,10 +261,10 @@ def get_session(principal: Principal, session_id: str) -> Session:
 
 
 def update_session(principal: Principal, session_id: str) -> Session:
-    """Extend a session to a full lifetime from now."""
+    """Renew a session's lifetime from now: the duration it was created with, never more (API.md §7)."""
     item = _find(principal, session_id)
     now = now_ms()
-    expire = now + settings().session_lifetime_seconds * 1000
+    expire = now + lifetime_ms(item)
     try:
         sessions_store.extend_session(item["userId"], item["digest"], expire, now)
     except StaleError:
@@ -224,7 +273,15 @@ def update_session(principal: Principal, session_id: str) -> Session:
 
 
 def delete_session(principal: Principal, session_id: str) -> bool:
-    """End one session; True when it was the caller's own (its cookies must go too)."""
+    """End one session; True when it was the caller's own (its cookies must go too).
+
+    A session the MFA gate stops may end only itself: any other id, existing or not, gets the gate's
+    answer before it is looked up, so the answer says nothing about the id.
+    """
+    if session_id not in ("current", principal.session["sessionId"]) and needs_more_factors(
+        principal.user, principal.session
+    ):
+        raise ApiError("user_more_factors_required")
     item = _find(principal, session_id)
     sessions_store.end_sessions(item["userId"], [item["digest"]])
     return item["digest"] == principal.session["digest"]

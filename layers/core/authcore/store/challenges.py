@@ -15,6 +15,7 @@ from authcore.store import users
 from authcore.store.errors import SpentError, StaleError
 from authcore.store.mfa import FactorProof, transact
 from authcore.store.ratelimit import Charge
+from authcore.store.sessions import SessionCompletion
 from authcore.store.table import cancellation_codes, client, is_conditional_failure, marshal, table_name, user_key
 from authcore.store.tokens import issue
 from authcore.store.update import ProfileUpdate
@@ -46,18 +47,27 @@ def _as_read(challenge: dict[str, Any], now_ms: int) -> dict[str, Any]:
     }
 
 
-def complete(challenge: dict[str, Any], proof: FactorProof, session_factors: dict[str, Any], now_ms: int) -> None:
-    """Delete the challenge, give the session its factor and record the proof on the profile, at once.
+def complete(
+    challenge: dict[str, Any],
+    proof: FactorProof,
+    session_factors: dict[str, Any],
+    now_ms: int,
+    completion: SessionCompletion | None = None,
+) -> None:
+    """Delete the challenge, give the session its factor and record the proof on the profile, at once;
+    with `completion`, also record that the session passed the gate and end what the cap ends for it.
 
     SpentError when the challenge is gone (completed, burnt, expired); StaleError when the profile or
     the session changed since they were read.
     """
     user_id = challenge["userId"]
-    profile = proof.apply_to(ProfileUpdate().set("updatedAt", now_ms)).as_update(user_key(user_id))
+    profile = proof.apply_to(ProfileUpdate().set("updatedAt", now_ms))
+    evicted = completion.apply_to(profile) if completion else []
     items = [
         {"Delete": {"TableName": table_name(), "Key": marshal(key_of(challenge)), **_as_read(challenge, now_ms)}},
         {"Update": session_factors},
-        {"Update": profile},
+        {"Update": profile.as_update(user_key(user_id))},
+        *evicted,
     ]
     try:
         client().transact_write_items(TransactItems=items)

@@ -45,12 +45,16 @@ class FactorProof:
         return users.reset_code_failures(update, self.failures)
 
 
-def factors_update(session: dict[str, Any], factors: list[str], now: int, challenged: bool) -> dict[str, Any]:
+def factors_update(
+    session: dict[str, Any], factors: list[str], now: int, challenged: bool, expire: int | None = None
+) -> dict[str, Any]:
     """The transaction Update giving a live session `factors` (and, after a challenge, mfaUpdatedAt),
-    if its factors are still as read."""
+    if its factors are still as read. With `expire`, an incomplete session is complete now: its new expiry."""
     update = ProfileUpdate().set("factors", factors).set("updatedAt", now)
     if challenged:
         update.set("mfaUpdatedAt", now)
+    if expire is not None:
+        update.set("expire", expire).set("ttl", expire // 1000).remove("pending")
     update.condition(f"{update.name('factors')} = {update.value(session.get('factors', []))}")
     update.condition(f"{update.name('expire')} > {update.value(now)}")
     return update.as_update(session_key(session["userId"], session["digest"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,6 +20,38 @@ from authcore.store.table import (
 )
 from authcore.store.tokens import TokenUse
 from authcore.store.update import ProfileUpdate
+
+SESSIONS_REV = "sessionsRev"  # bumped by every change of the map that the cap decides on
+
+
+def _end_in(profile: ProfileUpdate, user_id: str, revision: int, evict: list[str]) -> list[dict[str, Any]]:
+    """Add to `profile`: remove the `evict` entries, if the map is still at `revision` (the cap decided on
+    it), and move to the next one. Returns the transaction Deletes of their session items."""
+    for old in evict:
+        profile.remove(("sessions", old))
+    profile.add(SESSIONS_REV, 1)
+    rev = profile.name(SESSIONS_REV)
+    same = f"{rev} = {profile.value(revision)}"
+    profile.condition(f"attribute_not_exists({rev}) OR {same}" if revision == 0 else same)
+    return [{"Delete": {"TableName": table_name(), "Key": marshal(session_key(user_id, old))}} for old in evict]
+
+
+@dataclass(frozen=True)
+class SessionCompletion:
+    """An incomplete session that just passed the MFA gate: its new expiry, and the sessions the cap ends
+    for it (`evict`, decided on the map at `revision`)."""
+
+    user_id: str
+    digest: str
+    expire: int
+    evict: list[str]
+    revision: int
+
+    def apply_to(self, profile: ProfileUpdate) -> list[dict[str, Any]]:
+        """Add the map changes to a profile update; returns the Deletes of the evicted session items."""
+        entry = ("sessions", self.digest)
+        profile.set((*entry, "expire"), self.expire).remove((*entry, "pending"))
+        return _end_in(profile, self.user_id, self.revision, self.evict)
 
 
 def create_session(
@@ -38,12 +71,10 @@ def create_session(
     user_id = user["userId"]
     profile = ProfileUpdate()
     entry = {"id": session["sessionId"], "createdAt": session["createdAt"], "expire": session["expire"]}
-    profile.set(("sessions", session["digest"]), entry).set("accessedAt", session["createdAt"]).add("sessionsRev", 1)
-    for old in evict:
-        profile.remove(("sessions", old))
-    rev, revision = profile.name("sessionsRev"), user.get("sessionsRev", 0)
-    revision_check = f"{rev} = {profile.value(revision)}"
-    profile.condition(f"attribute_not_exists({rev}) OR {revision_check}" if revision == 0 else revision_check)
+    if session.get("pending"):
+        entry["pending"] = True
+    profile.set(("sessions", session["digest"]), entry).set("accessedAt", session["createdAt"])
+    deletes = _end_in(profile, user_id, user.get(SESSIONS_REV, 0), evict)
     items: list[dict[str, Any]] = []
     if token_use:
         items.append(token_use.token_delete(user_id))
@@ -59,8 +90,8 @@ def create_session(
             }
         },
         {"Update": profile.as_update(user_key(user_id))},
+        *deletes,
     ]
-    items += [{"Delete": {"TableName": table_name(), "Key": marshal(session_key(user_id, old))}} for old in evict]
     if sign_in_counter:
         email, counter = sign_in_counter
         items.append(
