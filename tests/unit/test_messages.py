@@ -129,7 +129,8 @@ def test_languages_found_on_disk():
 
 def test_every_language_has_the_same_template_files_as_en():
     emails = [*EMAILS, *NOTIFICATIONS]
-    expected = {f"{name}.txt" for name in emails} | {f"{name}.html" for name in emails} | {f"{n}.txt" for n in [*SMS, *NOTICE_SMS]}
+    texts = [*SMS, *NOTICE_SMS]
+    expected = {f"{name}.txt" for name in emails} | {f"{name}.html" for name in emails} | {f"{n}.txt" for n in texts}
     for lang in LANGUAGES:
         assert {path.name for path in (TEMPLATES / lang).iterdir()} == expected, lang
 
