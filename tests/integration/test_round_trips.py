@@ -29,9 +29,10 @@ EXPECTED = {
     "create_account": ["UpdateItem", "TransactWriteItems"],  # ip limit, then profile + email index
     "update_name": ["BatchGetItem", "UpdateItem"],
     "update_prefs": ["BatchGetItem", "UpdateItem"],
-    "update_email": ["BatchGetItem", "TransactWriteItems"],
-    "update_phone": ["BatchGetItem", "TransactWriteItems"],
-    "update_password": ["BatchGetItem", "UpdateItem", "TransactWriteItems"],  # user limit, then the change
+    # the user's hourly limit on password checks (API.md §7: a stolen session is no password oracle), then the change
+    "update_email": ["BatchGetItem", "UpdateItem", "TransactWriteItems"],
+    "update_phone": ["BatchGetItem", "UpdateItem", "TransactWriteItems"],
+    "update_password": ["BatchGetItem", "UpdateItem", "TransactWriteItems"],
     "update_session": ["Query", "TransactWriteItems"],
     "delete_session": ["Query", "TransactWriteItems"],
     "delete_sessions": ["Query", "TransactWriteItems"],
