@@ -249,12 +249,22 @@ def test_a_notice_that_cannot_go_out_never_blocks_the_change(api, sent, monkeypa
 
     verify_phone(api, sent, ada.credential, ada.user_id, NEW_PHONE)
 
+    def store_fault(charges, now):
+        raise ConnectionError("the table is unreachable")
+
+    monkeypatch.setattr(ratelimit, "spend", store_fault)
+    answer = api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=ada.credential)
+    assert answer.status == 200 and profile(ada.user_id)["phone"] == PHONE
+    monkeypatch.undo()
+
     def undeliverable(phone, text):
         raise DeliveryError("Throttling")
 
+    lift_cooldowns()
+    verify_phone(api, sent, ada.credential, ada.user_id, PHONE)
     monkeypatch.setattr(sms, "send", undeliverable)
-    answer = api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=ada.credential)
-    assert answer.status == 200 and profile(ada.user_id)["phone"] == PHONE
+    answer = api("update_phone", {"phone": NEW_PHONE, "password": PASSWORD}, session=ada.credential)
+    assert answer.status == 200 and profile(ada.user_id)["phone"] == NEW_PHONE
 
 
 def test_a_passwordless_account_with_mfa_off_changes_its_email_but_the_old_one_is_told(api, sent):
