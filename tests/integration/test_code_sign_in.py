@@ -518,5 +518,5 @@ def forget_provenance(user_id: str, kind: str) -> None:
         TableName=table_name(),
         Key=marshal(user_key(user_id)),
         UpdateExpression="REMOVE #flag",
-        ExpressionAttributeNames={"#flag": users_store.by_guest(kind)},
+        ExpressionAttributeNames={"#flag": users_store.guest_flag(kind)},
     )

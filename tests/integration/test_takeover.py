@@ -38,8 +38,8 @@ NEW_PHONE = "+442071838750"
 CHALLENGE_REQUIRED = (401, "user_challenge_required")
 
 
-def by_guest(user_id: str, kind: str):
-    return profile(user_id).get(users_store.by_guest(kind))
+def marked_as_guests(user_id: str, kind: str):
+    return profile(user_id).get(users_store.guest_flag(kind))
 
 
 def code_sign_in(api, sent, user_id: str, email: str):
@@ -53,28 +53,28 @@ def code_sign_in(api, sent, user_id: str, email: str):
 
 def test_sign_up_and_token_creation_put_addresses_as_a_guest(api):
     ada = api.sign_up(EMAIL)
-    assert by_guest(ada["$id"], "email") is True
+    assert marked_as_guests(ada["$id"], "email") is True
     token = api("create_phone_token", {"userId": "unique()", "phone": PHONE}).body
-    assert by_guest(token["userId"], "phone") is True
-    assert users_store.by_guest("email") not in profile(token["userId"])  # no email, no flag
+    assert marked_as_guests(token["userId"], "phone") is True
+    assert users_store.guest_flag("email") not in profile(token["userId"])  # no email, no flag
 
 
 def test_a_signed_in_session_and_the_users_api_put_addresses_as_the_account(api, sent):
     ada = sign_up_and_in(api)
     assert api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=ada.credential).status == 200
     assert api("update_email", {"email": NEW_EMAIL, "password": PASSWORD}, session=ada.credential).status == 200
-    assert by_guest(ada.user_id, "email") is False and by_guest(ada.user_id, "phone") is False
+    assert marked_as_guests(ada.user_id, "email") is False and marked_as_guests(ada.user_id, "phone") is False
     body = {"userId": "unique()", "email": "bo@example.com", "phone": NEW_PHONE, "password": PASSWORD}
     made = api("users_create", body, headers=key_headers())
     assert made.status == 201, made.body
-    assert by_guest(made.body["$id"], "email") is False and by_guest(made.body["$id"], "phone") is False
+    assert marked_as_guests(made.body["$id"], "email") is False and marked_as_guests(made.body["$id"], "phone") is False
 
 
 def test_a_proof_ends_the_guest_mark_and_dates_the_verification(api, sent):
     ada = sign_up_and_in(api)
     verify_email(api, sent, ada.credential)
     stored = profile(ada.user_id)
-    assert stored[users_store.by_guest("email")] is False
+    assert stored[users_store.guest_flag("email")] is False
     assert stored["createdAt"] < stored[users_store.verified_at("email")] <= stored["updatedAt"]
     first = stored[users_store.verified_at("email")]
     assert code_sign_in(api, sent, ada.user_id, EMAIL).status == 201  # proven again: still verified since `first`
@@ -89,7 +89,7 @@ def test_the_operator_vouching_for_an_address_is_a_proof(api):
         == 200
     )
     stored = profile(ada["$id"])
-    assert stored["emailVerification"] is True and stored[users_store.by_guest("email")] is False
+    assert stored["emailVerification"] is True and stored[users_store.guest_flag("email")] is False
     assert users_store.verified_at("email") in stored
 
 

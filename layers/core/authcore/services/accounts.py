@@ -17,6 +17,7 @@ from authcore.services.auth import Principal
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, StaleError
+from authcore.store.users import guest_flag
 
 
 def account_model(user: dict[str, Any]) -> Account:
@@ -44,10 +45,10 @@ def new_user(
     user_id: str, *, by_guest: bool, email: str = "", phone: str = "", name: str = "", password: str = ""
 ) -> dict[str, Any]:
     """A profile as sign-up creates it; one-time-code sign-in creates users without a password.
-    `by_guest`: an unauthenticated caller is creating it (not the Users API), see users_store.by_guest."""
+    `by_guest`: an unauthenticated caller is creating it (not the Users API), see store.users.guest_flag."""
     now = now_ms()
     addresses = {"email": email, "phone": phone}
-    provenance = {users_store.by_guest(kind): by_guest for kind, address in addresses.items() if address}
+    provenance = {guest_flag(kind): by_guest for kind, address in addresses.items() if address}
     return {
         "userId": user_id,
         "createdAt": now,
@@ -103,7 +104,7 @@ def _change_address(principal: Principal, kind: str, new: str, password: str, ca
     _confirm_identity(principal, password)
     if user.get(kind) == new:
         return account_model(user)
-    changes = {kind: new, f"{kind}Verification": False, users_store.by_guest(kind): False, "updatedAt": now_ms()}
+    changes = {kind: new, f"{kind}Verification": False, guest_flag(kind): False, "updatedAt": now_ms()}
     try:
         users_store.change_address(user["userId"], kind, user.get(kind, ""), new, changes)
     except (ConflictError, StaleError):

@@ -27,6 +27,7 @@ from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, StaleError
 from authcore.store.mfa import AUTHENTICATOR, RECOVERY_SEALED
+from authcore.store.users import guest_flag, verified_at
 
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
@@ -272,7 +273,7 @@ def _verification(kind: str, verified: bool) -> dict[str, Any]:
     """The operator vouching for an address is a proof of it (from now: no earlier session may step up with it)."""
     if not verified:
         return {f"{kind}Verification": False}
-    return {f"{kind}Verification": True, users_store.by_guest(kind): False, users_store.verified_at(kind): now_ms()}
+    return {f"{kind}Verification": True, guest_flag(kind): False, verified_at(kind): now_ms()}
 
 
 @audited("users.createSession")

@@ -21,6 +21,7 @@ from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, LimitError, SpentError, StaleError
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
+from authcore.store.users import guest_flag
 
 CODE_LIFETIME_MS = 10 * 60 * 1000
 LINK_LIFETIME_MS = 60 * 60 * 1000
@@ -253,7 +254,7 @@ def is_first_proof(user: dict[str, Any], token: dict[str, Any]) -> bool:
     creation) and nobody has proven since (API.md §7). Never one that a signed-in session or the Users
     API set: its code sign-in must not end the owner's sessions or drop their password and MFA."""
     field = ADDRESS_FIELD[token["kind"]]
-    return not user.get(f"{field}Verification", False) and user.get(users_store.by_guest(field), True)
+    return not user.get(f"{field}Verification", False) and user.get(guest_flag(field), True)
 
 
 def verify(user_id: str, hashed: str, kind: str, counts_failures: bool) -> dict[str, Any]:

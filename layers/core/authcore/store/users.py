@@ -28,7 +28,7 @@ INDEX_KEYS = {"email": email_key, "phone": phone_key}
 OTHER_ADDRESS = {"email": "phone", "phone": "email"}  # a user's other sign-in address
 
 
-def by_guest(kind: str) -> str:
+def guest_flag(kind: str) -> str:
     """The profile flag: an unauthenticated caller (sign-up, token creation) put this address on the account
     and nobody has proven it since. Only such an address's first proof wipes what was set up before it
     (API.md §7). Profiles stored before the flag existed lack it: read as set (the rule they were made under)."""
