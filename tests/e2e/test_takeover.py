@@ -173,9 +173,9 @@ def test_finding_2_a_session_cannot_make_itself_recovery_codes_while_mfa_is_on(f
 
 
 def test_recovery_codes_a_session_made_itself_are_no_step_up_in_it(fresh_server: str) -> None:
-    """With MFA off a session may make recovery codes, and a challenge with one completes (the gate counts it), but
-    it is no step-up in that session: the owner's authenticator cannot be removed with them. A later session, which
-    the codes are older than, may."""
+    """With MFA off a session may make recovery codes (the owner is emailed), and a challenge with one completes (the
+    gate counts it), but it is no step-up in that session: the owner's authenticator cannot be removed with them. A
+    later session, which the codes are older than, may."""
     base = fresh_server
     user = owner(base, recovery_codes=False)
     owners = stepped_up(base, user)
@@ -186,6 +186,8 @@ def test_recovery_codes_a_session_made_itself_are_no_step_up_in_it(fresh_server:
     made = request("POST", base, "/account/mfa/recovery-codes", {}, auth(stolen))
     assert made.status_code == 201, made.text
     codes = made.json()["recoveryCodes"]
+    # Codes planted while MFA is off would outlive the owner turning it on: the owner is told.
+    assert sent_to(base, user.email)[-1]["subject"].startswith("Recovery codes created for your")
     completed(base, stolen, challenge(base, stolen, "recoverycode"), codes[0])
     assert_error(request("DELETE", base, "/account/mfa/authenticators/totp", {}, auth(stolen)), *CHALLENGE_REQUIRED)
     assert_error(request("GET", base, "/account/mfa/recovery-codes", headers=auth(stolen)), *CHALLENGE_REQUIRED)

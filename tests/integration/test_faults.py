@@ -482,7 +482,7 @@ WRITE_PATHS: dict[str, WritePath] = {
         verified_email,
         lambda w, c: w.api("create_mfa_recovery_codes", {}, **_session(c)),
         201,
-        (BATCH, SECRET, ENCRYPT, UPDATE),
+        (BATCH, SECRET, ENCRYPT, UPDATE, SEND_EMAIL),
         _check_new_recovery_codes,
     ),
     "recovery codes regenerate": WritePath(

@@ -27,6 +27,7 @@ NOTIFICATIONS = [
     "email-recovery-code-used",
     "email-recovery-codes-regenerated",
     "email-email-changed",
+    "email-recovery-codes-created",
 ]
 NOTICE_SMS = ["sms-phone-changed"]  # a security notice by SMS: no code, only the project
 SMS = {

@@ -210,16 +210,19 @@ def store_new_codes(user: dict[str, Any]) -> list[str]:
     return recovery_codes
 
 
-def create_recovery_codes(principal: Principal) -> MfaRecoveryCodes:
-    """Ten single-use codes, once: 409 while unused ones remain. While MFA is on, only right after a challenge."""
+def create_recovery_codes(principal: Principal, caller: Caller) -> MfaRecoveryCodes:
+    """Ten single-use codes, once: 409 while unused ones remain. While MFA is on, only right after a challenge.
+    The owner is told: codes a session thief planted while MFA was off would outlive the owner turning it on."""
     require_recent_challenge_if_mfa(principal)
     user = principal.user
     if unused_recovery_hashes(user):
         raise ApiError("user_recovery_codes_already_exists")
     try:
-        return MfaRecoveryCodes(recoveryCodes=store_new_codes(user))
+        recovery_codes = store_new_codes(user)
     except StaleError:
         raise ApiError("user_recovery_codes_already_exists") from None
+    notices.notify(user, notices.RECOVERY_CODES_CREATED, caller.locale)
+    return MfaRecoveryCodes(recoveryCodes=recovery_codes)
 
 
 def get_recovery_codes(principal: Principal) -> MfaRecoveryCodes:

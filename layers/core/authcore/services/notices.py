@@ -22,6 +22,7 @@ AUTHENTICATOR_ADDED = "email-authenticator-added"
 AUTHENTICATOR_REMOVED = "email-authenticator-removed"
 RECOVERY_CODE_USED = "email-recovery-code-used"
 RECOVERY_CODES_REGENERATED = "email-recovery-codes-regenerated"
+RECOVERY_CODES_CREATED = "email-recovery-codes-created"
 EMAIL_CHANGED = "email-email-changed"
 PHONE_CHANGED = "sms-phone-changed"
 # SMS notices per old phone a day. Their own budget, not the codes' (nor their per-minute cooldown):
