@@ -185,6 +185,14 @@ def test_with_mfa_on_these_need_a_step_up(api, sent, name, body, path):
     assert answer.status < 300, answer.body
 
 
+def test_mfa_on_without_a_factor_to_challenge_asks_only_the_password(api):
+    """The flag alone (no verified email, phone or authenticator) puts no second step in sign-in, nor here."""
+    ada = sign_up_and_in(api)
+    assert api("update_mfa", {"mfa": True}, session=ada.credential).status == 200
+    answer = api("update_email", {"email": NEW_EMAIL, "password": PASSWORD}, session=ada.credential)
+    assert answer.status == 200, answer.body
+
+
 def test_the_step_up_is_asked_before_the_password_is_checked(api, sent, totp_clock):
     """No answer tells a stolen session whether a password was right."""
     ada = sign_up_and_in(api)

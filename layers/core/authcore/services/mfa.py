@@ -55,8 +55,10 @@ def require_recent_challenge(principal: Principal) -> None:
 
 
 def require_recent_challenge_if_mfa(principal: Principal) -> None:
-    """While MFA is on, a change that could keep or lock the owner out needs a recent challenge too."""
-    if principal.user.get("mfa"):
+    """While MFA is in force (on, with a verified second factor), a change that could keep or lock the owner out
+    needs a recent challenge too. With the flag on but no factor to challenge, sign-in asks for one factor, and
+    so does this (else nothing could be changed, not even the flag)."""
+    if minimum_factors(principal.user) > 1:
         require_recent_challenge(principal)
 
 
