@@ -3,7 +3,7 @@ module's own (`fresh_server`): the sequences of legitimate calls the review used
 
 The thief holds the owner's session credential; some tests give them the password too. "The enrolling session" is
 the owner's own session that set MFA up: through the gate (password + totp) but never challenged, which is what a
-thief who copies a cookie usually gets. Budget (one IP, per hour, on this server): 8 x `POST /account`,
+thief who copies a cookie usually gets. Budget (one IP, per hour, on this server): 7 x `POST /account`,
 3 x `POST /account/tokens/email`, 3 x `POST /account/sessions/token`.
 """
 
