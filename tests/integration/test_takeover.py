@@ -282,3 +282,21 @@ def test_a_passwordless_account_with_mfa_off_changes_its_email_but_the_old_one_i
     answer = api("update_email", {"email": NEW_EMAIL, "password": ""}, session=credential)
     assert answer.status == 200, answer.body
     assert sent.last(EMAIL)["subject"] == "Email address of your My App account changed"
+
+
+def test_a_thief_who_turns_mfa_on_with_their_own_authenticator_is_undone_by_the_owners_email(api, sent, totp_clock):
+    """MFA off, session only: the thief enrols an authenticator and turns MFA on. The owner's sessions stop at the
+    gate; an email challenge (the email is older than the owner's new sign-in) lets the owner through and, being a
+    step-up, remove the thief's authenticator."""
+    ada = sign_up_and_in(api)
+    verify_email(api, sent, ada.credential)
+    owners = api.session_for(EMAIL)
+    thief = api.session_for(EMAIL)
+    enrol_totp(api, thief, totp_clock)
+    assert api("update_mfa", {"mfa": True}, session=thief).status == 200
+    assert_error(api("get_account", session=owners), 401, "user_more_factors_required")
+    again = api.session_for(EMAIL)
+    lift_cooldowns()
+    assert complete(api, again, challenge(api, again, "email"), sent.code(EMAIL)).status == 200
+    assert api("delete_mfa_authenticator", {}, session=again, path={"type": "totp"}).status == 204
+    assert api("update_mfa", {"mfa": False}, session=again).status == 200
