@@ -1,7 +1,7 @@
 """PATCH /account/phone: change its phone number (verification resets)."""
 
 from authcore.http.app import create_app, doc, entrypoint, ok
-from authcore.http.depends import GatedSession
+from authcore.http.depends import CallerInfo, GatedSession
 from authcore.models.requests import UpdatePhone
 from authcore.models.responses import Account
 from authcore.services import accounts
@@ -9,9 +9,9 @@ from authcore.services import accounts
 app = create_app()
 
 
-@app.patch("/account/phone", responses=doc(200, Account, 400, 401, 409))
-def update_phone(body: UpdatePhone, principal: GatedSession):
-    return ok(accounts.update_phone(principal, body))
+@app.patch("/account/phone", responses=doc(200, Account, 400, 401, 409, 429))
+def update_phone(body: UpdatePhone, principal: GatedSession, caller: CallerInfo):
+    return ok(accounts.update_phone(principal, body, caller))
 
 
 lambda_handler = entrypoint(app)

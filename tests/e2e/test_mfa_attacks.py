@@ -276,7 +276,8 @@ def test_email_otp_session_cannot_take_an_email_challenge(fresh_server: str) -> 
 def test_sensitive_actions_need_a_recent_challenge_of_this_session(fresh_server: str) -> None:
     """Turning MFA off, removing the authenticator, reading or regenerating recovery codes: 401
     user_challenge_required for a fully signed-in session that completed no challenge, even when another session of
-    the user just did; the same actions succeed right after this session completes one."""
+    the user just did, or only one with a factor it enrolled itself; the same actions succeed right after a session
+    completes one with a factor older than itself."""
     base = fresh_server
     user = enrol(base)
     full = user.credential  # password + totp (from enrolling), through the gate, but never challenged
@@ -298,6 +299,10 @@ def test_sensitive_actions_need_a_recent_challenge_of_this_session(fresh_server:
     assert factors_of(base, full) == dict.fromkeys(FACTORS, False) | {"totp": True, "recoveryCode": True}
     assert get_account(base, auth(full)).json()["mfa"] is True
 
+    completed(base, full, challenge(base, full, "totp"), next_totp(user))
+    all_refused()  # this session enrolled the authenticator: a factor it made itself is no step-up (API.md §7)
+
+    full = half_signed_in(base, user)  # a later sign-in, which the authenticator is older than
     completed(base, full, challenge(base, full, "totp"), next_totp(user))
     codes = request("GET", base, "/account/mfa/recovery-codes", headers=auth(full))
     assert codes.status_code == 200, codes.text

@@ -132,7 +132,7 @@ def test_every_account_method_is_classified() -> None:
 def test_recovery_codes_authenticator_removal_and_mfa_off(fresh_server: str, wire: list[tuple[str, str]]) -> None:
     """`create/get/update_mfa_recovery_codes`, `delete_mfa_authenticator`, `update_mfa(mfa=False)`, and a challenge
     on the plural path the 27.x SDK uses. GET and PATCH of the codes, removing a factor and turning MFA off need a
-    challenge completed by this session in the last 10 minutes."""
+    challenge completed by this session in the last 10 minutes, with a factor older than the session."""
     user = make_user(fresh_server, name="Rita")
     account = Account(sdk_client(fresh_server, sign_in(fresh_server, user.email)))
 
@@ -152,6 +152,8 @@ def test_recovery_codes_authenticator_removal_and_mfa_off(fresh_server: str, wir
     sdk_raises(lambda: account.delete_mfa_authenticator(type=AuthenticatorType.TOTP), 401, "user_challenge_required")
     sdk_raises(lambda: account.update_mfa(mfa=False), 401, "user_challenge_required")
 
+    # A later sign-in, which the codes are older than: a challenge with one is a step-up there (API.md §7).
+    account = Account(sdk_client(fresh_server, sign_in(fresh_server, user.email)))
     wire.clear()
     challenge = account.create_mfa_challenge(factor=AuthenticationFactor.RECOVERYCODE)
     assert isinstance(challenge, MfaChallenge) and challenge.userid == user.id

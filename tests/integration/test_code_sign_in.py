@@ -209,9 +209,10 @@ def test_a_phone_code_for_an_existing_user(api, sent, user_id_of):
     session = sign_in(api, user_id, sent.code(PHONE))
     assert session.status == 201 and session.body["factors"] == ["phone"]
     stored = profile(user_id)
-    # The phone's first proof: the email set up before it was never proven, so it goes (with the password).
-    assert stored["phoneVerification"] is True and "email" not in stored and "emailVerification" not in stored
-    assert table_items(f"EMAIL#{EMAIL}") == []
+    # A signed-in session put the phone there: its first proof wipes nothing (API.md §7).
+    assert stored["phoneVerification"] is True and stored["email"] == EMAIL and stored["passwordHash"]
+    assert stored["phoneByGuest"] is False and len(sessions_of(user_id)) == 2
+    assert table_items(f"EMAIL#{EMAIL}") != []
 
 
 def test_a_phone_verification_code_cannot_sign_in(api, sent, user_id_of):
@@ -492,6 +493,8 @@ def test_a_first_proof_of_the_email_also_drops_a_phone_the_squatter_verified(api
 
 
 def test_a_first_proof_of_the_phone_also_drops_an_email_the_squatter_verified(api, sent):
+    """The phone variant of the wipe, on a profile stored before address provenance existed (no
+    `phoneByGuest`: read as put there by a guest, the rule it was made under)."""
     user_id = api.sign_up(SQUATTERS_EMAIL, userId="sam")["$id"]
     squatter = api.session_for(SQUATTERS_EMAIL)
     url = {"url": "http://localhost:3000/verify"}
@@ -499,8 +502,21 @@ def test_a_first_proof_of_the_phone_also_drops_an_email_the_squatter_verified(ap
     query = parse_qs(urlsplit(sent.link(SQUATTERS_EMAIL)).query)
     assert api("update_email_verification", {"userId": user_id, "secret": query["secret"][0]}).status == 200
     assert api("update_phone", {"phone": PHONE, "password": PASSWORD}, session=squatter).status == 200
+    forget_provenance(user_id, "phone")
     assert phone_token(api).body["userId"] == user_id
     assert sign_in(api, user_id, sent.code(PHONE)).status == 201  # the phone's owner: its first proof
     lift_cooldowns()
     assert email_token(api, SQUATTERS_EMAIL).body["userId"] != user_id
     assert sign_in(api, user_id, sent.code(SQUATTERS_EMAIL)).status == 401
+
+
+def forget_provenance(user_id: str, kind: str) -> None:
+    """Make the profile look as one stored before address provenance existed."""
+    from authcore.store.table import client, marshal, table_name, user_key
+
+    client().update_item(
+        TableName=table_name(),
+        Key=marshal(user_key(user_id)),
+        UpdateExpression="REMOVE #flag",
+        ExpressionAttributeNames={"#flag": users_store.guest_flag(kind)},
+    )

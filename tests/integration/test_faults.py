@@ -116,18 +116,22 @@ def with_totp(w: World) -> Context:
     return context
 
 
-def after_challenge(w: World) -> Context:
-    """A verified authenticator and a TOTP challenge just completed: the session may change MFA."""
-    context = with_totp(w)
+def _stepped_up(w: World, context: Context) -> Context:
+    """A later sign-in (the authenticator is older than it) that just completed a TOTP challenge: a step-up."""
+    context["session"] = w.api.session_for(EMAIL)
     complete_totp_challenge(w.api, context["session"], context["secret"], w.clock)
     return context
+
+
+def after_challenge(w: World) -> Context:
+    """A verified authenticator and a TOTP challenge just completed: the session may change MFA."""
+    return _stepped_up(w, with_totp(w))
 
 
 def mfa_on_after_challenge(w: World) -> Context:
     context = with_totp(w)
     assert w.api("update_mfa", {"mfa": True}, session=context["session"]).status == 200
-    complete_totp_challenge(w.api, context["session"], context["secret"], w.clock)
-    return context
+    return _stepped_up(w, context)
 
 
 def then(setup: Callable[[World], Context], step: Callable[[World, Context], None]) -> Callable[[World], Context]:
@@ -415,14 +419,14 @@ WRITE_PATHS: dict[str, WritePath] = {
         signed_in,
         lambda w, c: w.api("update_email", {"email": NEW_EMAIL, "password": PASSWORD}, **_session(c)),
         200,
-        (BATCH, TRANSACT),
+        (BATCH, UPDATE, TRANSACT),  # the password-check limit, then the change
         account_shows(email=NEW_EMAIL, emailVerification=False),
     ),
     "phone change": WritePath(
         with_phone,
         lambda w, c: w.api("update_phone", {"phone": NEW_PHONE, "password": PASSWORD}, **_session(c)),
         200,
-        (BATCH, TRANSACT),
+        (BATCH, UPDATE, TRANSACT),  # the password-check limit, then the change
         account_shows(phone=NEW_PHONE),
     ),
     "password change": WritePath(
@@ -478,7 +482,7 @@ WRITE_PATHS: dict[str, WritePath] = {
         verified_email,
         lambda w, c: w.api("create_mfa_recovery_codes", {}, **_session(c)),
         201,
-        (BATCH, SECRET, ENCRYPT, UPDATE),
+        (BATCH, SECRET, ENCRYPT, UPDATE, SEND_EMAIL),
         _check_new_recovery_codes,
     ),
     "recovery codes regenerate": WritePath(

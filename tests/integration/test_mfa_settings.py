@@ -46,6 +46,7 @@ SUBJECT_AUTHENTICATOR_ADDED = "Authenticator app added to your My App account"
 SUBJECT_AUTHENTICATOR_REMOVED = "Authenticator app removed from your My App account"
 SUBJECT_RECOVERY_CODE_USED = "A recovery code was used to sign in to My App"
 SUBJECT_CODES_REGENERATED = "New recovery codes for your My App account"
+SUBJECT_CODES_CREATED = "Recovery codes created for your My App account"
 
 
 def factors(api, credential):
@@ -267,21 +268,22 @@ def test_the_step_that_verified_the_authenticator_is_never_accepted_again(api, a
     secret = create_authenticator(api, ada.credential)["secret"]
     code = totp_clock.code(secret)
     assert verify_authenticator(api, ada.credential, code).status == 200
-    challenge_id = challenge(api, ada.credential, "totp")
-    assert_error(complete(api, ada.credential, challenge_id, code), 401, "user_invalid_token")
+    later = api.session_for(EMAIL)  # a session the authenticator is older than: its challenge is a step-up
+    challenge_id = challenge(api, later, "totp")
+    assert_error(complete(api, later, challenge_id, code), 401, "user_invalid_token")
     assert failures(ada.user_id) == 0  # a replay is no guess, though it uses one of the challenge's attempts
     [stored] = challenge_items(ada.user_id)
     assert stored["attempts"] == 1
     # A new authenticator does not make old steps usable again: the used steps are the user's.
-    assert complete(api, ada.credential, challenge_id, totp_clock.code(secret, 1)).status == 200  # step s+1
-    assert api("delete_mfa_authenticator", {}, session=ada.credential, path={"type": "totp"}).status == 204
-    replacement = create_authenticator(api, ada.credential)["secret"]
+    assert complete(api, later, challenge_id, totp_clock.code(secret, 1)).status == 200  # step s+1
+    assert api("delete_mfa_authenticator", {}, session=later, path={"type": "totp"}).status == 204
+    replacement = create_authenticator(api, later)["secret"]
     totp_clock.next_step()  # now s+1: steps s, s+1 and s+2 are in the window, s and s+1 used
     for used in (-1, 0):
-        answer = verify_authenticator(api, ada.credential, totp_clock.code(replacement, used))
+        answer = verify_authenticator(api, later, totp_clock.code(replacement, used))
         assert_error(answer, 401, "user_invalid_token")
     assert failures(ada.user_id) == 0
-    assert verify_authenticator(api, ada.credential, totp_clock.code(replacement, 1)).status == 200
+    assert verify_authenticator(api, later, totp_clock.code(replacement, 1)).status == 200
 
 
 def test_verifying_the_authenticator_adds_totp_to_this_session_only(api, ada, totp_clock):
@@ -334,50 +336,54 @@ def test_recovery_codes_are_stored_only_as_keyed_hashes(api, ada):
 
 def test_reading_recovery_codes_shows_only_the_unused_ones(api, ada):
     codes = create_recovery_codes(api, ada.credential)
-    assert use_recovery_code(api, ada.credential, codes[3]).status == 200  # also the recent challenge
-    answer = api("get_mfa_recovery_codes", session=ada.credential)
+    later = api.session_for(EMAIL)  # the codes are older than this session: using one is a step-up in it
+    assert use_recovery_code(api, later, codes[3]).status == 200  # also the recent challenge
+    answer = api("get_mfa_recovery_codes", session=later)
     assert answer.status == 200, answer.body
     assert answer.body == {"recoveryCodes": codes[:3] + codes[4:]}
 
 
 def test_regenerating_recovery_codes_ends_the_old_ones(api, ada, sent):
     old = create_recovery_codes(api, ada.credential)
-    assert use_recovery_code(api, ada.credential, old[0]).status == 200
-    answer = api("update_mfa_recovery_codes", {}, session=ada.credential)
+    later = api.session_for(EMAIL)
+    assert use_recovery_code(api, later, old[0]).status == 200
+    answer = api("update_mfa_recovery_codes", {}, session=later)
     assert answer.status == 200, answer.body
     new = answer.body["recoveryCodes"]
     assert len(new) == 10 and len(set(new)) == 10 and all(RECOVERY_CODE.fullmatch(code) for code in new)
     assert not set(new) & set(old)
-    assert api("get_mfa_recovery_codes", session=ada.credential).body == {"recoveryCodes": new}
-    assert_error(use_recovery_code(api, ada.credential, old[1]), 401, "user_invalid_token")
+    assert api("get_mfa_recovery_codes", session=later).body == {"recoveryCodes": new}
+    assert_error(use_recovery_code(api, later, old[1]), 401, "user_invalid_token")
     assert failures(ada.user_id) == 1  # an old code is a wrong code now
-    assert use_recovery_code(api, ada.credential, new[1]).status == 200
+    assert use_recovery_code(api, later, new[1]).status == 200
 
 
 @pytest.mark.parametrize("name", ["get_mfa_recovery_codes", "update_mfa_recovery_codes"])
 def test_recovery_codes_are_read_or_regenerated_only_right_after_a_challenge(api, ada, totp_clock, mfa_clock, name):
     create_recovery_codes(api, ada.credential)
     secret = enrol_totp(api, ada.credential, totp_clock)  # enrolling is no challenge
+    later = api.session_for(EMAIL)
     body = {} if name.startswith("update") else None
-    assert_error(api(name, body, session=ada.credential), 401, "user_challenge_required")
-    complete_totp_challenge(api, ada.credential, secret, totp_clock)
-    assert api(name, body, session=ada.credential).status == 200
+    assert_error(api(name, body, session=later), 401, "user_challenge_required")
+    complete_totp_challenge(api, later, secret, totp_clock)
+    assert api(name, body, session=later).status == 200
     # Another session of the same user has not been challenged.
     assert_error(api(name, body, session=api.session_for(EMAIL)), 401, "user_challenge_required")
     mfa_clock.advance(RECENT_MS - 5_000)
-    assert api(name, body, session=ada.credential).status == 200
+    assert api(name, body, session=later).status == 200
     mfa_clock.advance(6_000)
-    assert_error(api(name, body, session=ada.credential), 401, "user_challenge_required")
-    complete_totp_challenge(api, ada.credential, secret, totp_clock)  # a new challenge, at the moved time
+    assert_error(api(name, body, session=later), 401, "user_challenge_required")
+    complete_totp_challenge(api, later, secret, totp_clock)  # a new challenge, at the moved time
     mfa_clock.advance(1_000)
-    assert api(name, body, session=ada.credential).status == 200
+    assert api(name, body, session=later).status == 200
 
 
 @pytest.mark.parametrize("name", ["get_mfa_recovery_codes", "update_mfa_recovery_codes"])
 def test_recovery_codes_never_created_are_not_found(api, ada, totp_clock, name):
     secret = enrol_totp(api, ada.credential, totp_clock)
-    complete_totp_challenge(api, ada.credential, secret, totp_clock)
-    answer = api(name, {} if name.startswith("update") else None, session=ada.credential)
+    later = api.session_for(EMAIL)
+    complete_totp_challenge(api, later, secret, totp_clock)
+    answer = api(name, {} if name.startswith("update") else None, session=later)
     assert_error(answer, 404, "user_recovery_codes_not_found")
     assert "recoveryCodes" not in profile(ada.user_id)
 
@@ -416,11 +422,14 @@ def test_turning_mfa_off_needs_a_recent_challenge(api, ada, totp_clock, mfa_cloc
     assert api("update_mfa", {"mfa": True}, session=ada.credential).status == 200
     assert_error(api("update_mfa", {"mfa": False}, session=ada.credential), 401, "user_challenge_required")
     assert profile(ada.user_id)["mfa"] is True
-    complete_totp_challenge(api, ada.credential, secret, totp_clock)
-    mfa_clock.advance(RECENT_MS + 1_000)
+    complete_totp_challenge(api, ada.credential, secret, totp_clock)  # its own authenticator: no step-up
     assert_error(api("update_mfa", {"mfa": False}, session=ada.credential), 401, "user_challenge_required")
-    complete_totp_challenge(api, ada.credential, secret, totp_clock)
-    answer = api("update_mfa", {"mfa": False}, session=ada.credential)
+    later = api.session_for(EMAIL)
+    complete_totp_challenge(api, later, secret, totp_clock)
+    mfa_clock.advance(RECENT_MS + 1_000)
+    assert_error(api("update_mfa", {"mfa": False}, session=later), 401, "user_challenge_required")
+    complete_totp_challenge(api, later, secret, totp_clock)
+    answer = api("update_mfa", {"mfa": False}, session=later)
     assert answer.status == 200 and answer.body["mfa"] is False
     assert profile(ada.user_id)["mfa"] is False
     assert api("get_account", session=api.session_for(EMAIL)).status == 200
@@ -431,13 +440,14 @@ def test_removing_the_authenticator_needs_a_recent_challenge(api, ada, totp_cloc
     answer = api("delete_mfa_authenticator", {}, session=ada.credential, path={"type": "totp"})
     assert_error(answer, 401, "user_challenge_required")
     assert profile(ada.user_id)["authenticator"]["verified"] is True
-    complete_totp_challenge(api, ada.credential, secret, totp_clock)
-    answer = api("delete_mfa_authenticator", {}, session=ada.credential, path={"type": "totp"})
+    later = api.session_for(EMAIL)
+    complete_totp_challenge(api, later, secret, totp_clock)
+    answer = api("delete_mfa_authenticator", {}, session=later, path={"type": "totp"})
     assert answer.status == 204 and answer.body is None
-    assert factors(api, ada.credential)["totp"] is False
+    assert factors(api, later)["totp"] is False
     assert "authenticator" not in profile(ada.user_id)
-    assert_error(create_challenge(api, ada.credential, "totp"), 404, "user_authenticator_not_found")
-    answer = api("delete_mfa_authenticator", {}, session=ada.credential, path={"type": "totp"})
+    assert_error(create_challenge(api, later, "totp"), 404, "user_authenticator_not_found")
+    answer = api("delete_mfa_authenticator", {}, session=later, path={"type": "totp"})
     assert_error(answer, 404, "user_authenticator_not_found")
 
 
@@ -463,20 +473,21 @@ def test_security_changes_are_emailed_to_a_verified_email(api, sent, ada, totp_c
     assert security_mail(sent, mark) == [(EMAIL, SUBJECT_MFA_ON)]
 
     mark = sent.count()
-    codes = create_recovery_codes(api, ada.credential)
-    complete_totp_challenge(api, ada.credential, unverified, totp_clock)
-    assert security_mail(sent, mark) == []
+    later = api.session_for(EMAIL)  # MFA on: creating recovery codes needs a step-up (API.md §7)
+    complete_totp_challenge(api, later, unverified, totp_clock)
+    codes = create_recovery_codes(api, later)
+    assert security_mail(sent, mark) == [(EMAIL, SUBJECT_CODES_CREATED)]  # a challenge alone tells nothing
 
     mark = sent.count()
     for code in codes[:2]:
-        assert use_recovery_code(api, ada.credential, code).status == 200
+        assert use_recovery_code(api, later, code).status == 200
     assert security_mail(sent, mark) == [(EMAIL, SUBJECT_RECOVERY_CODE_USED)] * 2
     texts = [m["text"] for m in sent.outbox.entries()[mark:]]
     assert "Unused recovery codes left: 9" in texts[0] and "Unused recovery codes left: 8" in texts[1]
     assert not any(code in text for text in texts for code in codes)
 
     mark = sent.count()
-    regenerated = api("update_mfa_recovery_codes", {}, session=ada.credential)
+    regenerated = api("update_mfa_recovery_codes", {}, session=later)
     assert regenerated.status == 200
     assert security_mail(sent, mark) == [(EMAIL, SUBJECT_CODES_REGENERATED)]
     assert not any(
@@ -484,28 +495,30 @@ def test_security_changes_are_emailed_to_a_verified_email(api, sent, ada, totp_c
     )
 
     mark = sent.count()
-    assert api("delete_mfa_authenticator", {}, session=ada.credential, path={"type": "totp"}).status == 204
+    assert api("delete_mfa_authenticator", {}, session=later, path={"type": "totp"}).status == 204
     assert security_mail(sent, mark) == [(EMAIL, SUBJECT_AUTHENTICATOR_REMOVED)]
 
     mark = sent.count()
-    create_authenticator(api, ada.credential)
-    assert api("delete_mfa_authenticator", {}, session=ada.credential, path={"type": "totp"}).status == 204
+    create_authenticator(api, later)
+    assert api("delete_mfa_authenticator", {}, session=later, path={"type": "totp"}).status == 204
     assert security_mail(sent, mark) == []  # an unverified one was never announced as added
 
     mark = sent.count()
-    assert api("update_mfa", {"mfa": False}, session=ada.credential).status == 200
-    assert api("update_mfa", {"mfa": False}, session=ada.credential).status == 200
+    assert api("update_mfa", {"mfa": False}, session=later).status == 200
+    assert api("update_mfa", {"mfa": False}, session=later).status == 200
     assert security_mail(sent, mark) == [(EMAIL, SUBJECT_MFA_OFF)]
 
 
 def test_no_security_email_goes_to_an_unverified_email(api, sent, ada, totp_clock):
     secret = enrol_totp(api, ada.credential, totp_clock)
     assert api("update_mfa", {"mfa": True}, session=ada.credential).status == 200
-    codes = create_recovery_codes(api, ada.credential)
-    assert use_recovery_code(api, ada.credential, codes[0]).status == 200
-    assert api("update_mfa_recovery_codes", {}, session=ada.credential).status == 200
-    assert api("delete_mfa_authenticator", {}, session=ada.credential, path={"type": "totp"}).status == 204
-    assert api("update_mfa", {"mfa": False}, session=ada.credential).status == 200
+    later = api.session_for(EMAIL)
+    complete_totp_challenge(api, later, secret, totp_clock)
+    codes = create_recovery_codes(api, later)
+    assert use_recovery_code(api, later, codes[0]).status == 200
+    assert api("update_mfa_recovery_codes", {}, session=later).status == 200
+    assert api("delete_mfa_authenticator", {}, session=later, path={"type": "totp"}).status == 204
+    assert api("update_mfa", {"mfa": False}, session=later).status == 200
     assert secret and sent.count() == 0
 
 
@@ -563,5 +576,8 @@ def test_a_passwordless_account_with_mfa_on_changes_addresses_and_password_only_
     )
     assert_error(api("update_phone", {"phone": PHONE, "password": ""}, **thief), 401, "user_challenge_required")
     assert_error(api("update_password", {"password": "thief's new password"}, **thief), 401, "user_challenge_required")
-    complete_totp_challenge(api, credential, secret, totp_clock)
-    assert api("update_phone", {"phone": PHONE, "password": ""}, session=credential).status == 200
+    complete_totp_challenge(api, credential, secret, totp_clock)  # its own authenticator: no step-up
+    assert_error(api("update_phone", {"phone": PHONE, "password": ""}, **thief), 401, "user_challenge_required")
+    owner = email_otp_session(api, sent)  # a later sign-in: the authenticator is older than it
+    complete_totp_challenge(api, owner, secret, totp_clock)
+    assert api("update_phone", {"phone": PHONE, "password": ""}, session=owner).status == 200

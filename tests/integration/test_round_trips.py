@@ -29,9 +29,10 @@ EXPECTED = {
     "create_account": ["UpdateItem", "TransactWriteItems"],  # ip limit, then profile + email index
     "update_name": ["BatchGetItem", "UpdateItem"],
     "update_prefs": ["BatchGetItem", "UpdateItem"],
-    "update_email": ["BatchGetItem", "TransactWriteItems"],
-    "update_phone": ["BatchGetItem", "TransactWriteItems"],
-    "update_password": ["BatchGetItem", "UpdateItem", "TransactWriteItems"],  # user limit, then the change
+    # the user's hourly limit on password checks (API.md §7: a stolen session is no password oracle), then the change
+    "update_email": ["BatchGetItem", "UpdateItem", "TransactWriteItems"],
+    "update_phone": ["BatchGetItem", "UpdateItem", "TransactWriteItems"],
+    "update_password": ["BatchGetItem", "UpdateItem", "TransactWriteItems"],
     "update_session": ["Query", "TransactWriteItems"],
     "delete_session": ["Query", "TransactWriteItems"],
     "delete_sessions": ["Query", "TransactWriteItems"],
@@ -86,7 +87,11 @@ SEND_CODE, SEND_SMS, NOTIFY = "ses:SendEmail", "sns:Publish", "ses:SendEmail"
 CODE_KEY, ENCRYPT, DECRYPT = "secretsmanager:GetSecretValue", "kms:Encrypt", "kms:Decrypt"
 MFA_STEPS: dict[str, tuple[str, list[str], list[str]]] = {
     "list factors": ("list_mfa_factors", EXPECTED["list_mfa_factors"], []),
-    "create recovery codes": ("create_mfa_recovery_codes", EXPECTED["create_mfa_recovery_codes"], [CODE_KEY, ENCRYPT]),
+    "create recovery codes": (
+        "create_mfa_recovery_codes",
+        EXPECTED["create_mfa_recovery_codes"],
+        [CODE_KEY, ENCRYPT, NOTIFY],  # the owner is told (API.md §7: codes planted while MFA is off)
+    ),
     "create authenticator": ("create_mfa_authenticator", EXPECTED["create_mfa_authenticator"], [ENCRYPT]),
     "verify authenticator": ("update_mfa_authenticator", EXPECTED["update_mfa_authenticator"], [DECRYPT, NOTIFY]),
     "mfa on": ("update_mfa", EXPECTED["update_mfa"], [NOTIFY]),
@@ -531,6 +536,9 @@ def _exercise_code_functions(api, sent, external_calls) -> None:
     )
     assert api("update_phone_verification", {"userId": user_id, "secret": code}).status == 200
     assert api("create_phone_token", {"userId": "unique()", "phone": "+14155552678"}).status == 201
+    # Changing away from a verified address tells it: an email, an SMS (API.md §7).
+    assert api("update_email", {"email": "moved@example.com", "password": PASSWORD}, session=credential).status == 200
+    assert api("update_phone", {"phone": "+14155552675", "password": PASSWORD}, session=credential).status == 200
 
 
 def _exercise_mfa_functions(api, sent, external_calls) -> None:
@@ -584,7 +592,7 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls,
         CODE_FUNCTIONS - {"update_email_verification"}  # a link secret is hashed without the code key
     ) | {function for function, _, external in MFA_STEPS.values() if external} | {
         function for function, (_, external) in ADMIN_STEPS.items() if external
-    }
+    } | {"update_email", "update_phone"}  # the notice to the old address
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

@@ -10,7 +10,7 @@ from authcore.services.apikeys import create_key
 
 from .admin_fixtures import key_headers, locked_out_user
 from .conftest import PASSWORD, racing, table_items
-from .mfa_fixtures import session_items
+from .mfa_fixtures import session_items, sign_up_and_in
 from .test_observability import stdout  # noqa: F401 (a fixture)
 
 READ_ONLY = ("users.read",)
@@ -210,10 +210,11 @@ def test_a_server_made_session_is_a_usable_credential_and_still_meets_the_mfa_ga
     assert api("get_account", session=gated).body["type"] == "user_more_factors_required"
 
 
-def test_delete_user_racing_an_email_change_orphans_no_index_item(api, locked):
-    headers, target = key_headers(), {"userId": locked["userId"]}
+def test_delete_user_racing_an_email_change_orphans_no_index_item(api):
+    ada = sign_up_and_in(api, "racer@example.com")
+    headers, target = key_headers(), {"userId": ada.user_id}
     change = {"email": "moved@example.com", "password": PASSWORD}
-    with racing(lambda: api("update_email", change, session=locked["session"]), "Delete") as others:
+    with racing(lambda: api("update_email", change, session=ada.credential), "Delete") as others:
         assert api("users_delete", path=target, headers=headers).status == 204
     assert others[0].status == 200  # the change landed between the delete's read and its write
-    assert table_items("EMAIL#") == [] and table_items(f"USER#{locked['userId']}") == []
+    assert table_items("EMAIL#") == [] and table_items(f"USER#{ada.user_id}") == []

@@ -26,7 +26,10 @@ NOTIFICATIONS = [
     "email-authenticator-removed",
     "email-recovery-code-used",
     "email-recovery-codes-regenerated",
+    "email-email-changed",
+    "email-recovery-codes-created",
 ]
+NOTICE_SMS = ["sms-phone-changed"]  # a security notice by SMS: no code, only the project
 SMS = {
     "sms-verification-code": {"project", "code", "minutes"},
     "sms-sign-in-code": {"project", "code", "minutes"},
@@ -127,7 +130,8 @@ def test_languages_found_on_disk():
 
 def test_every_language_has_the_same_template_files_as_en():
     emails = [*EMAILS, *NOTIFICATIONS]
-    expected = {f"{name}.txt" for name in emails} | {f"{name}.html" for name in emails} | {f"{n}.txt" for n in SMS}
+    texts = [*SMS, *NOTICE_SMS]
+    expected = {f"{name}.txt" for name in emails} | {f"{name}.html" for name in emails} | {f"{n}.txt" for n in texts}
     for lang in LANGUAGES:
         assert {path.name for path in (TEMPLATES / lang).iterdir()} == expected, lang
 
@@ -209,6 +213,20 @@ def test_every_sms_renders_as_one_gsm7_segment(lang, name):
     assert not outside, f"not GSM-7 (the SMS would be sent as UCS-2, 70 characters a segment): {outside}"
     septets = sum(2 if char in GSM7_EXTENDED else 1 for char in text)
     assert septets < 160
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", NOTICE_SMS)
+def test_a_notice_sms_is_one_gsm7_segment_naming_only_the_project(lang, name):
+    project = "P" * 20
+    source = (TEMPLATES / lang / f"{name}.txt").read_text(encoding="utf-8")
+    assert set(Template(source).get_identifiers()) == {"project"}
+    text = render_sms(name, lang, {"project": project})
+    assert project in text and "\n" not in text and "$" not in text and "http" not in text
+    assert not {char for char in text if char not in GSM7_BASIC | GSM7_EXTENDED}
+    assert sum(2 if char in GSM7_EXTENDED else 1 for char in text) < 160
+    if lang != "en":
+        assert text != render_sms(name, "en", {"project": project})
 
 
 @pytest.mark.parametrize("name", SMS)

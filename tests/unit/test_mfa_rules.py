@@ -79,17 +79,18 @@ def refused(call) -> ApiError:
 
 @pytest.mark.parametrize("age_ms", [0, 1, 60_000, TEN_MINUTES - 1])
 def test_a_challenge_within_ten_minutes_is_recent(clock, age_ms):
-    mfa.require_recent_challenge(principal(mfaUpdatedAt=NOW - age_ms))  # no error
+    mfa.require_recent_challenge(principal(stepUpAt=NOW - age_ms))  # no error
 
 
 @pytest.mark.parametrize("age_ms", [TEN_MINUTES, TEN_MINUTES + 1, 3_600_000])
 def test_a_challenge_ten_minutes_old_or_more_is_not(clock, age_ms):
     # Exactly 10 minutes is already too old, as a challenge expires at createdAt + 10 min (expire <= now).
-    error = refused(lambda: mfa.require_recent_challenge(principal(mfaUpdatedAt=NOW - age_ms)))
+    error = refused(lambda: mfa.require_recent_challenge(principal(stepUpAt=NOW - age_ms)))
     assert (error.status, error.type) == (401, "user_challenge_required")
 
 
-@pytest.mark.parametrize("session", [{}, {"mfaUpdatedAt": 0}])
+# A challenge with a factor the session made itself sets mfaUpdatedAt but no stepUpAt (API.md §7).
+@pytest.mark.parametrize("session", [{}, {"mfaUpdatedAt": 0}, {"mfaUpdatedAt": NOW}, {"stepUpAt": 0}])
 def test_a_session_that_never_completed_a_challenge_is_not_recent(clock, session):
     error = refused(lambda: mfa.require_recent_challenge(principal(**session)))
     assert error.type == "user_challenge_required"

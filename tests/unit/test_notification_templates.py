@@ -21,6 +21,8 @@ NOTIFICATIONS = {
     "email-authenticator-removed": {"project", "name"},
     "email-recovery-code-used": {"project", "name", "remaining"},
     "email-recovery-codes-regenerated": {"project", "name"},
+    "email-email-changed": {"project", "name"},
+    "email-recovery-codes-created": {"project", "name"},
 }
 SAMPLE = {"project": "Acme Cloud", "name": "Ada", "remaining": "7"}
 GREETING = {"en": "Hello Ada,", "de": "Hallo Ada,", "fr": "Bonjour Ada,", "es": "Hola, Ada:"}

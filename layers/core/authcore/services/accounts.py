@@ -13,11 +13,12 @@ from authcore.models.requests import CreateAccount, UpdateEmail, UpdateName, Upd
 from authcore.models.responses import Account, Preferences
 from authcore.observability import logger
 from authcore.security.passwords import hash_password, verify_password
-from authcore.services import limits
+from authcore.services import limits, notices
 from authcore.services.auth import Principal
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, StaleError
+from authcore.store.users import guest_flag
 
 
 def account_model(user: dict[str, Any]) -> Account:
@@ -55,9 +56,14 @@ def stored_prefs(user: dict[str, Any]) -> dict[str, Any]:
     return prefs
 
 
-def new_user(user_id: str, *, email: str = "", phone: str = "", name: str = "", password: str = "") -> dict[str, Any]:
-    """A profile as sign-up creates it; one-time-code sign-in creates users without a password."""
+def new_user(
+    user_id: str, *, by_guest: bool, email: str = "", phone: str = "", name: str = "", password: str = ""
+) -> dict[str, Any]:
+    """A profile as sign-up creates it; one-time-code sign-in creates users without a password.
+    `by_guest`: an unauthenticated caller is creating it (not the Users API), see store.users.guest_flag."""
     now = now_ms()
+    addresses = {"email": email, "phone": phone}
+    provenance = {guest_flag(kind): by_guest for kind, address in addresses.items() if address}
     return {
         "userId": user_id,
         "createdAt": now,
@@ -75,12 +81,13 @@ def new_user(user_id: str, *, email: str = "", phone: str = "", name: str = "", 
         "mfa": False,
         "prefs": "{}",
         "sessions": {},
+        **provenance,
     }
 
 
 def create_account(body: CreateAccount, caller: Caller) -> Account:
     limits.enforce("create-account", caller.ip)
-    user = new_user(resolve_id(body.userId), email=body.email, name=body.name, password=body.password)
+    user = new_user(resolve_id(body.userId), by_guest=True, email=body.email, name=body.name, password=body.password)
     try:
         users_store.create_user(user)
     except ConflictError:
@@ -94,43 +101,45 @@ def get_account(principal: Principal) -> Account:
 
 def _confirm_identity(principal: Principal, password: str) -> None:
     """Changes of email, phone or password need more than the session: the current password when the
-    account has one; without one, with MFA on, a recent challenge (else a stolen session could swap a
-    second factor, or set a password that ends the owner's sessions)."""
+    account has one, and with MFA on a recent challenge (API.md §7) -- else a stolen session (and a
+    stolen password) could swap a second factor, or set a password that ends the owner's sessions."""
+    from authcore.services.mfa import require_recent_challenge_if_mfa  # only here: keeps KMS off the cold path
+
     user = principal.user
-    if user.get("passwordHash"):
-        if not verify_password(user["passwordHash"], password):
-            raise ApiError("user_invalid_credentials")
-    elif user.get("mfa"):
-        from authcore.services.mfa import require_recent_challenge  # only here: keeps KMS off the cold path
-
-        require_recent_challenge(principal)
+    require_recent_challenge_if_mfa(principal)  # first: no answer tells a thief whether a password was right
+    limits.enforce("confirm-identity", user["userId"])  # 10 an hour: a stolen session is no password oracle
+    if user.get("passwordHash") and not verify_password(user["passwordHash"], password):
+        raise ApiError("user_invalid_credentials")
 
 
-def _change_address(principal: Principal, kind: str, new: str, password: str) -> Account:
+def _change_address(principal: Principal, kind: str, new: str, password: str, caller: Caller) -> Account:
+    """Move the account to a new email or phone, set by a signed-in session: its first proof never wipes
+    anything (API.md §7). A verified address changed away from is told."""
     user = principal.user
     _confirm_identity(principal, password)
     if user.get(kind) == new:
         return account_model(user)
-    changes = {kind: new, f"{kind}Verification": False, "updatedAt": now_ms()}
+    changes = {kind: new, f"{kind}Verification": False, guest_flag(kind): False, "updatedAt": now_ms()}
     try:
         users_store.change_address(user["userId"], kind, user.get(kind, ""), new, changes)
     except (ConflictError, StaleError):
         raise ApiError(f"user_{kind}_already_exists") from None
+    if user.get(kind) and user.get(f"{kind}Verification"):
+        notices.address_changed(user, kind, caller.locale)
     return account_model({**user, **changes})
 
 
-def update_email(principal: Principal, body: UpdateEmail) -> Account:
-    return _change_address(principal, "email", body.email, body.password)
+def update_email(principal: Principal, body: UpdateEmail, caller: Caller) -> Account:
+    return _change_address(principal, "email", body.email, body.password, caller)
 
 
-def update_phone(principal: Principal, body: UpdatePhone) -> Account:
-    return _change_address(principal, "phone", body.phone, body.password)
+def update_phone(principal: Principal, body: UpdatePhone, caller: Caller) -> Account:
+    return _change_address(principal, "phone", body.phone, body.password, caller)
 
 
 def update_password(principal: Principal, body: UpdatePassword) -> Account:
     """Set a new password and end every other session of the user (a thief's included)."""
     user = principal.user
-    limits.enforce("update-password", user["userId"])
     _confirm_identity(principal, body.oldPassword)
     now = now_ms()
     changes = {"passwordHash": hash_password(body.password), "passwordUpdate": now, "updatedAt": now}

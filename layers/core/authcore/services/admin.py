@@ -27,6 +27,7 @@ from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, StaleError
 from authcore.store.mfa import AUTHENTICATOR, RECOVERY_SEALED
+from authcore.store.users import guest_flag, verified_at
 
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
@@ -186,7 +187,12 @@ def create_user(key: ServerKey, body: CreateUser) -> Account:
 @audited("users.create")
 def _create_user(key: ServerKey, user_id: str, body: CreateUser) -> Account:
     user = new_user(
-        user_id, email=body.email or "", phone=body.phone or "", name=body.name, password=body.password or ""
+        user_id,
+        by_guest=False,  # the operator vouches for the addresses: their first proof wipes nothing
+        email=body.email or "",
+        phone=body.phone or "",
+        name=body.name,
+        password=body.password or "",
     )
     try:
         users_store.create_user(user)
@@ -255,12 +261,19 @@ def update_status(key: ServerKey, user_id: str, status: bool) -> Account:
 
 @audited("users.updateEmailVerification")
 def update_email_verification(key: ServerKey, user_id: str, verified: bool) -> Account:
-    return _set(user_id, {"emailVerification": verified})
+    return _set(user_id, _verification("email", verified))
 
 
 @audited("users.updatePhoneVerification")
 def update_phone_verification(key: ServerKey, user_id: str, verified: bool) -> Account:
-    return _set(user_id, {"phoneVerification": verified})
+    return _set(user_id, _verification("phone", verified))
+
+
+def _verification(kind: str, verified: bool) -> dict[str, Any]:
+    """The operator vouching for an address is a proof of it (from now: no earlier session may step up with it)."""
+    if not verified:
+        return {f"{kind}Verification": False}
+    return {f"{kind}Verification": True, guest_flag(kind): False, verified_at(kind): now_ms()}
 
 
 @audited("users.createSession")

@@ -19,7 +19,7 @@ from authcore.models.responses import MfaChallenge, Session
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, normalised_recovery_code
 from authcore.services import codes, limits, notices
 from authcore.services.auth import Principal, authenticate, reload
-from authcore.services.factors import verified_authenticator
+from authcore.services.factors import predates_session, verified_authenticator
 from authcore.services.mfa import (
     WRITE_ATTEMPTS,
     totp_proof,
@@ -157,7 +157,8 @@ def _proof(user: dict[str, Any], challenge: dict[str, Any], otp: str) -> FactorP
 
 
 def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
-    """Spend the challenge with its code: the session gains the factor and mfaUpdatedAt, at once.
+    """Spend the challenge with its code: the session gains the factor and mfaUpdatedAt, at once, and
+    stepUpAt when the factor is older than the session (API.md §7).
 
     Unknown, foreign, expired, burnt and used challenges all get the same 401. Every wrong code uses
     up one of the challenge's 5 attempts (the 5th burns it, which also bounds API.md §5's attempts
@@ -179,7 +180,10 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
             factors = with_factor(session, factor)
             completed = completion(user, session, factors, now)
             expire = completed.expire if completed else None
-            session_factors = mfa_store.factors_update(session, factors, now, challenged=True, expire=expire)
+            step_up = predates_session(user, session, factor)
+            session_factors = mfa_store.factors_update(
+                session, factors, now, challenged=True, expire=expire, step_up=step_up
+            )
             challenges_store.complete(challenge, proof, session_factors, now, completed)
         except codes.WrongCodeError as wrong:
             burn = challenge[challenges_store.ATTEMPTS] + 1 >= MAX_WRONG_CODES

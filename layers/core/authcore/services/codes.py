@@ -21,6 +21,7 @@ from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, LimitError, SpentError, StaleError
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
+from authcore.store.users import guest_flag
 
 CODE_LIFETIME_MS = 10 * 60 * 1000
 LINK_LIFETIME_MS = 60 * 60 * 1000
@@ -244,12 +245,16 @@ def token_use(user: dict[str, Any], token: dict[str, Any], first_proof: bool = F
         failures=failure_count(user),
         first_proof=first_proof,
         other_address=user.get(users_store.OTHER_ADDRESS[address_field], "") if first_proof else "",
+        newly_verified=not user.get(f"{address_field}Verification", False),
     )
 
 
 def is_first_proof(user: dict[str, Any], token: dict[str, Any]) -> bool:
-    """A sign-in code to an address the account has not proven yet."""
-    return not user.get(f"{ADDRESS_FIELD[token['kind']]}Verification", False)
+    """A sign-in code to an address that an unauthenticated caller put on the account (sign-up, token
+    creation) and nobody has proven since (API.md §7). Never one that a signed-in session or the Users
+    API set: its code sign-in must not end the owner's sessions or drop their password and MFA."""
+    field = ADDRESS_FIELD[token["kind"]]
+    return not user.get(f"{field}Verification", False) and user.get(guest_flag(field), True)
 
 
 def verify(user_id: str, hashed: str, kind: str, counts_failures: bool) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from authcore.store.mfa import AUTHENTICATOR
+from authcore.store.mfa import AUTHENTICATOR, RECOVERY_CREATED_AT
+from authcore.store.users import verified_at
 
 
 def verified_authenticator(user: dict[str, Any]) -> dict[str, Any] | None:
@@ -29,3 +30,18 @@ def minimum_factors(user: dict[str, Any]) -> int:
 
 def needs_more_factors(user: dict[str, Any], session: dict[str, Any]) -> bool:
     return len(set(session.get("factors", []))) < minimum_factors(user)
+
+
+def predates_session(user: dict[str, Any], session: dict[str, Any], factor: str) -> bool:
+    """The factor existed before the session began (API.md §7): an address verified, an authenticator
+    verified, recovery codes created before it. Only a challenge with such a factor is a step-up: a
+    factor the session made itself proves nothing more than the session. Items written before these
+    times were stored count as older than any session."""
+    if factor in ("email", "phone"):
+        since = user.get(verified_at(factor), 0)
+    elif factor == "totp":
+        authenticator = verified_authenticator(user) or {}
+        since = authenticator.get("verifiedAt", authenticator.get("createdAt", 0))
+    else:
+        since = user.get(RECOVERY_CREATED_AT, 0)
+    return since < session["createdAt"]

@@ -20,7 +20,15 @@ from authcore.services.auth import Principal, reload
 from authcore.services.factors import minimum_factors, verified_authenticator, verified_second_factors
 from authcore.store import mfa as mfa_store
 from authcore.store.errors import ConflictError, StaleError
-from authcore.store.mfa import AUTHENTICATOR, RECOVERY_CODES, RECOVERY_REV, RECOVERY_SEALED, TOTP_STEP, FactorProof
+from authcore.store.mfa import (
+    AUTHENTICATOR,
+    RECOVERY_CODES,
+    RECOVERY_REV,
+    RECOVERY_SEALED,
+    STEP_UP_AT,
+    TOTP_STEP,
+    FactorProof,
+)
 
 RECENT_CHALLENGE_MS = 10 * 60 * 1000
 WRITE_ATTEMPTS = 5
@@ -40,9 +48,18 @@ def with_factor(session: dict[str, Any], *factors: str) -> list[str]:
 
 
 def require_recent_challenge(principal: Principal) -> None:
-    """401 user_challenge_required unless this session completed a challenge in the last 10 minutes."""
-    if principal.session.get("mfaUpdatedAt", 0) <= now_ms() - RECENT_CHALLENGE_MS:
+    """401 user_challenge_required unless this session completed, in the last 10 minutes, a challenge
+    with a factor that existed before the session began (its stepUpAt, API.md §7)."""
+    if principal.session.get(STEP_UP_AT, 0) <= now_ms() - RECENT_CHALLENGE_MS:
         raise ApiError("user_challenge_required")
+
+
+def require_recent_challenge_if_mfa(principal: Principal) -> None:
+    """While MFA is in force (on, with a verified second factor), a change that could keep or lock the owner out
+    needs a recent challenge too. With the flag on but no factor to challenge, sign-in asks for one factor, and
+    so does this (else nothing could be changed, not even the flag)."""
+    if minimum_factors(principal.user) > 1:
+        require_recent_challenge(principal)
 
 
 def authenticator_type(type_: str) -> None:
@@ -108,8 +125,10 @@ def _account_label(user: dict[str, Any]) -> str:
 
 
 def create_authenticator(principal: Principal, type_: str) -> MfaType:
-    """A new TOTP secret, sealed with KMS; this answer is the only place it is ever shown."""
+    """A new TOTP secret, sealed with KMS; this answer is the only place it is ever shown. While MFA is on,
+    only right after a challenge (else a stolen session could make itself a factor)."""
     authenticator_type(type_)
+    require_recent_challenge_if_mfa(principal)
     user = principal.user
     if verified_authenticator(user):
         raise ApiError("user_authenticator_already_verified")
@@ -189,19 +208,23 @@ def store_new_codes(user: dict[str, Any]) -> list[str]:
     recovery_codes = new_recovery_codes()
     hashes = [keyed_hash(user_id, code) for code in recovery_codes]
     sealed = kms.seal(user_id, json.dumps(recovery_codes).encode())
-    mfa_store.put_recovery_codes(user_id, hashes, sealed, user.get(RECOVERY_REV, 0))
+    mfa_store.put_recovery_codes(user_id, hashes, sealed, user.get(RECOVERY_REV, 0), now_ms())
     return recovery_codes
 
 
-def create_recovery_codes(principal: Principal) -> MfaRecoveryCodes:
-    """Ten single-use codes, once: 409 while unused ones remain."""
+def create_recovery_codes(principal: Principal, caller: Caller) -> MfaRecoveryCodes:
+    """Ten single-use codes, once: 409 while unused ones remain. While MFA is on, only right after a challenge.
+    The owner is told: codes a session thief planted while MFA was off would outlive the owner turning it on."""
+    require_recent_challenge_if_mfa(principal)
     user = principal.user
     if unused_recovery_hashes(user):
         raise ApiError("user_recovery_codes_already_exists")
     try:
-        return MfaRecoveryCodes(recoveryCodes=store_new_codes(user))
+        recovery_codes = store_new_codes(user)
     except StaleError:
         raise ApiError("user_recovery_codes_already_exists") from None
+    notices.notify(user, notices.RECOVERY_CODES_CREATED, caller.locale)
+    return MfaRecoveryCodes(recoveryCodes=recovery_codes)
 
 
 def get_recovery_codes(principal: Principal) -> MfaRecoveryCodes:

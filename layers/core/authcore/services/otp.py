@@ -40,7 +40,7 @@ def _create_token(
     new_id = resolve_id(requested_id)
     for _ in range(2):
         user_id = users_store.find_user_id(field, address)
-        created = None if user_id else new_user(new_id, **{field: address})
+        created = None if user_id else new_user(new_id, by_guest=True, **{field: address})
         user_id = user_id or new_id
 
         try:

@@ -1,8 +1,10 @@
 """The MFA state on the profile (flag, authenticator, recovery codes) and on sessions (factors).
 
-Profile attributes: `mfa`; `authenticator` {secret (KMS ciphertext), verified, createdAt};
+Profile attributes: `mfa`; `authenticator` {secret (KMS ciphertext), verified, createdAt, verifiedAt};
 `totpStep`, the last TOTP time step accepted; `recoveryCodes` {keyed hash: used}, their sealed
-display copy `recoveryCodesSealed` and `recoveryCodesRev`, which every new set increments.
+display copy `recoveryCodesSealed`, `recoveryCodesRev`, which every new set increments, and
+`recoveryCodesCreatedAt`. Session attribute `stepUpAt`: when the session last completed a challenge
+that counts as a step-up (API.md §7).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ TOTP_STEP = "totpStep"
 RECOVERY_CODES = "recoveryCodes"
 RECOVERY_SEALED = "recoveryCodesSealed"
 RECOVERY_REV = "recoveryCodesRev"
+RECOVERY_CREATED_AT = "recoveryCodesCreatedAt"
+STEP_UP_AT = "stepUpAt"
 
 
 @dataclass(frozen=True)
@@ -46,13 +50,21 @@ class FactorProof:
 
 
 def factors_update(
-    session: dict[str, Any], factors: list[str], now: int, challenged: bool, expire: int | None = None
+    session: dict[str, Any],
+    factors: list[str],
+    now: int,
+    challenged: bool,
+    expire: int | None = None,
+    step_up: bool = False,
 ) -> dict[str, Any]:
-    """The transaction Update giving a live session `factors` (and, after a challenge, mfaUpdatedAt),
-    if its factors are still as read. With `expire`, an incomplete session is complete now: its new expiry."""
+    """The transaction Update giving a live session `factors` (and, after a challenge, mfaUpdatedAt; after
+    one that is a step-up, stepUpAt), if its factors are still as read. With `expire`, an incomplete
+    session is complete now: its new expiry."""
     update = ProfileUpdate().set("factors", factors).set("updatedAt", now)
     if challenged:
         update.set("mfaUpdatedAt", now)
+    if step_up:
+        update.set(STEP_UP_AT, now)
     if expire is not None:
         update.set("expire", expire).set("ttl", expire // 1000).remove("pending")
     update.condition(f"{update.name('factors')} = {update.value(session.get('factors', []))}")
@@ -98,7 +110,8 @@ def verify_authenticator(
 ) -> None:
     """Mark the authenticator created at `created_at` verified, with the proof and the session's new
     factors, in one write. StaleError if anything changed since it was read."""
-    update = ProfileUpdate().set((AUTHENTICATOR, "verified"), True).set("updatedAt", now)
+    update = ProfileUpdate().set((AUTHENTICATOR, "verified"), True).set((AUTHENTICATOR, "verifiedAt"), now)
+    update.set("updatedAt", now)
     update.condition(f"{update.name(AUTHENTICATOR, 'createdAt')} = {update.value(created_at)}")
     update.condition(f"{update.name(AUTHENTICATOR, 'verified')} = {update.value(False)}")
     proof.apply_to(update)
@@ -112,10 +125,11 @@ def remove_authenticator(user_id: str, created_at: int, now: int) -> None:
     transact([{"Update": update.as_update(user_key(user_id))}])
 
 
-def put_recovery_codes(user_id: str, hashes: list[str], sealed_codes: bytes, revision: int) -> None:
+def put_recovery_codes(user_id: str, hashes: list[str], sealed_codes: bytes, revision: int, now: int) -> None:
     """A new set of recovery codes replacing the set of `revision`; StaleError if another set came first."""
     update = ProfileUpdate()
     update.set(RECOVERY_CODES, dict.fromkeys(hashes, False)).set(RECOVERY_SEALED, sealed_codes)
+    update.set(RECOVERY_CREATED_AT, now)
     update.set(RECOVERY_REV, revision + 1)
     rev = update.name(RECOVERY_REV)
     same = f"{rev} = {update.value(revision)}"

@@ -47,6 +47,7 @@ class TokenUse:
     # read) set before it was proven are removed: they may be a squatter's way back in.
     first_proof: bool = False
     other_address: str = ""
+    newly_verified: bool = False  # the address was not verified as read: its verifiedAt starts now
 
     @property
     def other_field(self) -> str:
@@ -80,9 +81,12 @@ class TokenUse:
         }
 
     def apply_to(self, update: ProfileUpdate) -> ProfileUpdate:
-        """Mark the address verified and reset the failure count, if both are as read."""
+        """Mark the address verified (and proven: no longer a guest's) and reset the failure count, if both
+        are as read."""
         verified = f"{self.address_field}Verification"
-        update.set(verified, True).set("updatedAt", self.now)
+        update.set(verified, True).set(users.guest_flag(self.address_field), False).set("updatedAt", self.now)
+        if self.newly_verified:
+            update.set(users.verified_at(self.address_field), self.now)
         update.condition_equals(self.address_field, self.address)
         if self.first_proof:
             update.set("passwordHash", "").set("passwordUpdate", 0)
@@ -90,6 +94,7 @@ class TokenUse:
             update.set("mfa", False).remove(AUTHENTICATOR).remove(RECOVERY_CODES).remove(RECOVERY_SEALED)
             if self.other_address:
                 update.remove(self.other_field).remove(f"{self.other_field}Verification")
+                update.remove(users.guest_flag(self.other_field)).remove(users.verified_at(self.other_field))
                 update.condition_equals(self.other_field, self.other_address)
             update.condition(
                 f"attribute_not_exists({update.name(verified)}) OR {update.name(verified)} = {update.value(False)}"

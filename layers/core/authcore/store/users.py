@@ -26,6 +26,20 @@ from authcore.store.update import ProfileUpdate
 
 INDEX_KEYS = {"email": email_key, "phone": phone_key}
 OTHER_ADDRESS = {"email": "phone", "phone": "email"}  # a user's other sign-in address
+
+
+def guest_flag(kind: str) -> str:
+    """The profile flag: an unauthenticated caller (sign-up, token creation) put this address on the account
+    and nobody has proven it since. Only such an address's first proof wipes what was set up before it
+    (API.md §7). Profiles stored before the flag existed lack it: read as set (the rule they were made under)."""
+    return f"{kind}ByGuest"
+
+
+def verified_at(kind: str) -> str:
+    """The profile field: when the current address became verified (epoch ms), kept while it stays verified."""
+    return f"{kind}VerifiedAt"
+
+
 BATCH_ATTEMPTS = 3
 
 
