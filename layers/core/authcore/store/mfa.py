@@ -42,7 +42,7 @@ class FactorProof:
             code = update.name(RECOVERY_CODES, self.recovery_code_hash)
             update.set((RECOVERY_CODES, self.recovery_code_hash), True)
             update.condition(f"{code} = {update.value(False)}")
-        return users.reset_code_failures(update, self.failures)
+        return users.reset_code_failures(update, users.MFA, self.failures)
 
 
 def factors_update(session: dict[str, Any], factors: list[str], now: int, challenged: bool) -> dict[str, Any]:
