@@ -41,10 +41,12 @@ EXPECTED = {
     "create_phone_verification": ["BatchGetItem", "TransactWriteItems"],
     "create_email_token": ["GetItem", "TransactWriteItems"],
     "create_phone_token": ["GetItem", "TransactWriteItems"],
-    # Spending one: the userId limit, profile + token in one read, then token delete + profile update.
-    "update_email_verification": ["UpdateItem", "BatchGetItem", "TransactWriteItems"],
-    "update_phone_verification": ["UpdateItem", "BatchGetItem", "TransactWriteItems"],
-    # The userId and ip limits together, profile + token, then session + profile + token delete.
+    # Spending one: the (userId, source) and userId limits in one transaction (API.md §7), profile +
+    # token in one read, then the token marked spent (a tombstone) + profile update.
+    "update_email_verification": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    "update_phone_verification": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    # The (userId, source), userId and ip limits together, profile + token, then session + profile + the
+    # token marked spent.
     "create_session": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
     # MFA (issue 4): the session with its user in one read, then (at most) one write.
     "update_mfa": ["BatchGetItem", "TransactWriteItems"],  # mfa:true, profile + the session's factors
@@ -485,6 +487,11 @@ def _exercise_code_functions(api, sent, external_calls) -> None:
     assert session.status == 201 and racing["left"] == 0
     credential = session.credential
     assert api("create_session", {"userId": user_id, "secret": code}, session=credential).status == 401
+    # A first proof of a signed-up address ends the sessions made before it (their items are deleted).
+    api.sign_up("proof@example.com")
+    api.session_for("proof@example.com")
+    proof_id = api("create_email_token", {"userId": "unique()", "email": "proof@example.com"}).body["userId"]
+    assert api("create_session", {"userId": proof_id, "secret": sent.code("proof@example.com")}).status == 201
 
     email = "verify@example.com"  # a user whose email no code has verified yet
     api.sign_up(email)
