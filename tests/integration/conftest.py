@@ -305,7 +305,10 @@ def racing(other: Callable[[], Any], item_kind: str, sk_prefix: str = ""):
     others: list[Any] = []
 
     def matches(item: dict[str, Any]) -> bool:
-        return item_kind in item and item[item_kind].get("Key", {}).get("sk", {}).get("S", "").startswith(sk_prefix)
+        if item_kind not in item:
+            return False
+        key = item[item_kind].get("Key") or item[item_kind].get("Item", {})
+        return key.get("sk", {}).get("S", "").startswith(sk_prefix)
 
     def other_first(params: dict[str, Any], **_: Any) -> None:
         if not others and any(matches(item) for item in params.get("TransactItems", [])):
