@@ -397,20 +397,41 @@ def test_the_cooldown_is_shared_by_every_purpose(api, sent, user_id_of):
 
 
 @pytest.mark.parametrize("channel", ["email", "phone"])
-def test_ten_codes_per_destination_per_hour(api, sent, channel):
+def test_codes_asked_for_without_a_session_use_at_most_half_of_a_destinations_day(api, sent, channel):
+    """Sign-in codes anyone may ask for (from any number of addresses) get half of a destination's daily
+    budget (20 emails, 10 SMS by default); the other half stays for what signed-in sessions send."""
     address = EMAIL if channel == "email" else PHONE
     request = email_token if channel == "email" else phone_token
-    for n in range(10):
+    share = (20 if channel == "email" else 10) // 2
+    for n in range(share):
         lift_cooldowns()
         assert request(api, address, ip=f"198.51.100.{n}").status == 201, n
     lift_cooldowns()
     answer = request(api, address, ip="198.51.100.99")
     assert_error(answer, 429, "general_rate_limit_exceeded")
-    assert answer.header("X-RateLimit-Limit") == "10"
-    assert int(answer.header("X-RateLimit-Reset")) % 3600 == 0
-    assert len(sent.to(address)) == 10 and len(token_items()) == 10
+    assert answer.header("X-RateLimit-Limit") == str(share)
+    assert int(answer.header("X-RateLimit-Reset")) % 86400 == 0
+    assert len(sent.to(address)) == share and len(token_items()) == share
     assert cooldowns() == []  # the refused request spent nothing
     assert request(api, "grace@example.com" if channel == "email" else "+14155552672", ip="198.51.100.99").status == 201
+
+
+def test_a_stranger_cannot_use_up_what_a_session_sends(api, sent, environment):
+    """A stranger asking for sign-in codes spends only the anonymous half of the owner's daily email
+    budget (here 4): the owner's session still gets its verification link (and would get its MFA codes)."""
+    environment("EMAIL_PER_DESTINATION_PER_DAY", "4")
+    api.sign_up(EMAIL)
+    credential = api.session_for(EMAIL)
+    for n in range(2):
+        lift_cooldowns()
+        assert email_token(api, EMAIL, ip="198.51.100.1").status == 201, n
+    for n in range(2):
+        lift_cooldowns()
+        assert_error(email_token(api, EMAIL, ip=f"198.51.100.{2 + n}"), 429, "general_rate_limit_exceeded")
+    lift_cooldowns()
+    asked = api("create_email_verification", {"url": "http://localhost:3000/v"}, session=credential)
+    assert asked.status == 201, asked.body
+    assert len(sent.to(EMAIL)) == 3
 
 
 @pytest.mark.parametrize("channel", ["email", "phone"])

@@ -72,20 +72,31 @@ def send_cooldown(channel: str, address: str) -> Charge:
     return Charge(f"send-{channel}", address, 1, SEND_COOLDOWN_SECONDS, cooldown=True)
 
 
-def send_budgets(channel: str, address: str, user_id: str) -> list[Charge]:
+def send_budgets(channel: str, address: str, user_id: str, anonymous: bool = False) -> list[Charge]:
     """What one message spends besides the cooldown: the destination's and the user's daily budgets,
-    and the deployment's hourly one (settings().budgets)."""
+    and the deployment's hourly one (settings().budgets).
+
+    An `anonymous` message (a sign-in code anyone may ask for) may also use at most half of the
+    destination's and the user's daily budgets: a stranger cannot use up the rest, which carries the
+    messages of signed-in sessions (MFA codes, verification) (API.md §7, docs/security.md §2).
+    """
     budgets = settings().budgets
     per_destination, per_hour = (
         (budgets.email_per_destination_per_day, budgets.email_per_hour)
         if channel == "email"
         else (budgets.sms_per_destination_per_day, budgets.sms_per_hour)
     )
-    return [
+    charges = [
         Charge(f"send-{channel}-day", address, per_destination, DAY),
         Charge("send-user-day", user_id, budgets.messages_per_user_per_day, DAY),
         Charge(f"send-{channel}-all", "deployment", per_hour, HOUR),
     ]
+    if anonymous:
+        charges += [
+            Charge(f"send-{channel}-day-anonymous", address, max(per_destination // 2, 1), DAY),
+            Charge("send-user-day-anonymous", user_id, max(budgets.messages_per_user_per_day // 2, 1), DAY),
+        ]
+    return charges
 
 
 def ensure_sms_allowed(phone: str) -> None:
@@ -175,6 +186,7 @@ def issue_and_send(
     phrase: str = "",
     fields: dict[str, Any] | None = None,
     key_of: Callable[[dict[str, Any]], dict[str, str]] = tokens_store.key_of,
+    anonymous: bool = False,
 ) -> dict[str, Any]:
     """Store a token (spending `charges` and the address's send cooldown, creating `new_user` with
     it), then send its secret to `address`.
@@ -182,12 +194,13 @@ def issue_and_send(
     `make_secret` returns (secret, stored hash); `send(secret, token)` delivers it and raises
     DeliveryError on failure, in which case everything is undone and the client gets a 503.
     `fields` are stored on the token too; `key_of(token)` is where it is stored (an MFA challenge
-    goes by its id, a code by its hash). Raises ConflictError when `new_user` collides with an existing user.
+    goes by its id, a code by its hash). `anonymous` when no session asked for it (see send_budgets).
+    Raises ConflictError when `new_user` collides with an existing user.
     """
     channel = "email" if ADDRESS_FIELD[kind] == "email" else "sms"
     if channel == "sms":
         ensure_sms_allowed(address)
-    charges = [*charges, send_cooldown(channel, address), *send_budgets(channel, address, user_id)]
+    charges = [*charges, send_cooldown(channel, address), *send_budgets(channel, address, user_id, anonymous)]
     now = now_ms()
     for _ in range(ISSUE_ATTEMPTS):
         secret, hashed = make_secret()

@@ -26,7 +26,6 @@ from authcore.store.errors import ConflictError
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
 
-LIMIT = 10
 SendCode = Callable[[str, dict[str, Any]], None]
 # What a sign-in code proves: the factor the session starts with, and the session's provider.
 SIGN_IN = {codes.EMAIL_SIGN_IN: ("email", "token"), codes.PHONE_SIGN_IN: ("phone", "phone")}
@@ -54,6 +53,7 @@ def _create_token(
                 send=send_code,
                 new_user=created,
                 phrase=phrase,
+                anonymous=True,
             )
         except ConflictError as conflict:
             if conflict.what == "user":
@@ -73,10 +73,7 @@ def create_email_token(body: EmailToken, caller: Caller) -> Token:
         variables = {"project": settings().project_name, "name": "", "code": code, "minutes": "10", "phrase": phrase}
         email.send(body.email, render_email("email-sign-in-code", caller.locale, variables))
 
-    charges = [
-        limits.hourly("email-token", body.email),
-        limits.hourly("email-token-ip", caller.ip),
-    ]
+    charges = [*limits.per_source("email-token", body.email, caller.ip), limits.hourly("email-token-ip", caller.ip)]
     return _create_token(codes.EMAIL_SIGN_IN, body.email, body.userId, charges, send_code, phrase)
 
 
@@ -89,10 +86,7 @@ def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
         variables = {"project": settings().project_name, "code": code, "minutes": "10"}
         sms.send(body.phone, render_sms("sms-sign-in-code", caller.locale, variables))
 
-    charges = [
-        limits.hourly("phone-token", body.phone),
-        limits.hourly("phone-token-ip", caller.ip),
-    ]
+    charges = [*limits.per_source("phone-token", body.phone, caller.ip), limits.hourly("phone-token-ip", caller.ip)]
     return _create_token(codes.PHONE_SIGN_IN, body.phone, body.userId, charges, send_code)
 
 
