@@ -4,7 +4,8 @@ A stranger at one source address spends a path's whole per-(key, address) budget
 address is refused from then on, the owner at another address is not. The local stack takes the client IP from
 the TCP peer, so each party connects from its own loopback address (tests/e2e/helpers.py `request_from`).
 
-Budget (per hour, on this server): `POST /account` 3 from 127.0.0.1; the stranger is 127.0.0.66.
+Budget (per hour, on this server): `POST /account` 4 from 127.0.0.1; the strangers are 127.0.0.66 (each path's
+budget once) and 127.0.0.67 (wrong sign-in codes).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.e2e.helpers import (
     request_from,
     sign_in,
 )
+from tests.e2e.test_mfa_attacks import challenge, complete, enrol, half_signed_in, next_totp
 from tests.e2e.test_verification import link_query
 
 OWNER = "127.0.0.1"
@@ -79,3 +81,21 @@ def test_bogus_link_secrets_from_one_address_do_not_lock_email_verification(base
     body = {"userId": query["userId"], "secret": query["secret"]}
     verified = request_from(OWNER, "PUT", base, "/account/verification", body)
     assert verified.status_code == 200, verified.text
+
+
+def test_wrong_sign_in_codes_from_a_stranger_never_lock_mfa(base: str) -> None:
+    """The two counts of API.md §7: ten well-formed wrong sign-in codes lock the owner's code sign-in (the
+    pre-auth count), but not the owner's password sign-in nor the MFA challenge that completes it."""
+    owner = enrol(base)
+    stranger = "127.0.0.67"
+    for n in range(PER_SOURCE):
+        body = {"userId": owner.id, "secret": f"{n:06d}"}
+        assert_error(request_from(stranger, "POST", base, "/account/sessions/token", body), 401, "user_invalid_token")
+    locked = request_from(
+        "127.0.0.68", "POST", base, "/account/sessions/token", {"userId": owner.id, "secret": "123456"}
+    )
+    assert_error(locked, 429, "general_rate_limit_exceeded")  # code checks without a session are locked...
+    credential = half_signed_in(base, owner)  # ...password sign-in is not...
+    challenge_id = challenge(base, credential, "totp")
+    answer = complete(base, credential, challenge_id, next_totp(owner))
+    assert answer.status_code == 200, answer.text  # ...and neither is MFA
