@@ -6,7 +6,7 @@ import pytest
 
 from authcore.clock import now_ms
 from authcore.security.tokens import encode_credential
-from authcore.store.table import client, email_key, marshal, table_name, user_key
+from authcore.store.table import client, email_key, marshal, table_name, unmarshal, user_key
 from tests.integration.conftest import PASSWORD, racing, table_items
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
@@ -185,21 +185,39 @@ def test_a_success_gives_back_only_its_own_attempt(api):
 
 def test_a_success_whose_hour_of_counts_is_gone_still_signs_in(api):
     """The hour turned between counting the attempt and the session write, and the new hour's first
-    attempt removed the old counts: nothing to give back, and the sign-in still succeeds."""
+    attempt replaced the counts: nothing to give back, and the sign-in still succeeds."""
     api.sign_up()
     key = marshal(email_key("ada@example.com"))
 
-    def drop_the_counts() -> None:
-        stored = client().get_item(TableName=table_name(), Key=key)["Item"]
-        windows = [name for name in stored if name.startswith("signIn")]
-        names = {f"#w{i}": name for i, name in enumerate(windows)}
-        remove = "REMOVE " + ", ".join(names)
-        client().update_item(TableName=table_name(), Key=key, UpdateExpression=remove, ExpressionAttributeNames=names)
+    def next_hour_begins() -> None:
+        client().update_item(
+            TableName=table_name(),
+            Key=key,
+            UpdateExpression="SET signIn = :counts",
+            ExpressionAttributeValues=marshal({":counts": {"h": 1, "n": 1}}),
+        )
 
-    with racing(drop_the_counts, "Put", "SESSION#"):
+    with racing(next_hour_begins, "Put", "SESSION#"):
         signed_in = api.sign_in()
     assert signed_in.status == 201, signed_in.body
     assert api("get_account", session=signed_in.credential).status == 200
+    stored = client().get_item(TableName=table_name(), Key=key)["Item"]
+    assert unmarshal(stored)["signIn"] == {"h": 1, "n": 1}  # the other hour's counts are untouched
+
+
+def test_one_hour_of_counts_is_kept_on_the_index_item(api):
+    """Each hour's first attempt replaces the map, so the email's index item never grows with time."""
+    api.sign_up()
+    key = marshal(email_key("ada@example.com"))
+    client().update_item(
+        TableName=table_name(),
+        Key=key,
+        UpdateExpression="SET signIn = :old",
+        ExpressionAttributeValues=marshal({":old": {"h": 1, "n": 100, "sdeadbeef": 10}}),
+    )
+    assert api.sign_in(password="wrong").status == 401  # an old hour's full counts limit nothing
+    counts = unmarshal(client().get_item(TableName=table_name(), Key=key)["Item"])["signIn"]
+    assert counts["h"] == now_ms() // 3_600_000 and counts["n"] == 1 and len(counts) == 3
 
 
 def test_signing_in_records_the_access_time(api):

@@ -39,13 +39,14 @@ class FakeUsers:
         return dict(self.users[user_id])
 
     def count_sign_in_attempt(
-        self, email: str, source: str, window: str, previous: str, source_limit: int, email_limit: int
+        self, email: str, source: str, hour: int, source_limit: int, email_limit: int
     ) -> tuple[str, dict | None, int]:
         index = self.emails.get(email)
         if index is None:
             return "unknown", None, 0
-        index.pop(previous, None)
-        counts = index.setdefault(window, {"n": 0})
+        if index.get("signIn", {}).get("h") != hour:
+            index["signIn"] = {"h": hour, "n": 0}
+        counts = index["signIn"]
         if counts["n"] >= email_limit:
             return "limited", dict(index), email_limit
         if counts.get(source, 0) >= source_limit:
@@ -81,8 +82,8 @@ class FakeSessions:
         }
         self.users.sessions[session["digest"]] = dict(session)
         if sign_in_counter:
-            email, counter, source = sign_in_counter
-            counts = self.users.emails[email][counter]
+            email, _, source = sign_in_counter
+            counts = self.users.emails[email]["signIn"]
             counts["n"] -= 1
             counts.pop(source, None)
 

@@ -106,7 +106,7 @@ def start_session(
     provider: str,
     factors: list[str],
     provider_uid: str = "",
-    sign_in_counter: tuple[str, str, str] | None = None,
+    sign_in_counter: tuple[str, int, str] | None = None,
     token_use_for: Callable[[dict[str, Any]], TokenUse] | None = None,
     end_all_sessions: bool = False,
     lifetime_seconds: float | None = None,
@@ -167,10 +167,9 @@ def create_email_password_session(body: EmailPasswordSession, caller: Caller) ->
     if caller.credential and find_session(caller.credential):
         raise ApiError("user_session_already_exists")
     hour = int(time.time()) // limits.HOUR
-    counter, previous = f"signIn{hour}", f"signIn{hour - 1}"
     source = users_store.sign_in_source(caller.ip)
     status, index, limit = users_store.count_sign_in_attempt(
-        body.email, source, counter, previous, limits.SOURCE_LIMIT, limits.KEY_LIMIT
+        body.email, source, hour, limits.SOURCE_LIMIT, limits.KEY_LIMIT
     )
     if status == "unknown":
         limits.enforce_all(*limits.per_source("sign-in-unknown", body.email, caller.ip))
@@ -191,7 +190,7 @@ def create_email_password_session(body: EmailPasswordSession, caller: Caller) ->
         "email",
         ["password"],
         provider_uid=body.email,
-        sign_in_counter=(body.email, counter, source),
+        sign_in_counter=(body.email, hour, source),
         lifetime_seconds=body.duration,
     )
 

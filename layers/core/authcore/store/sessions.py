@@ -26,12 +26,12 @@ def create_session(
     user: dict[str, Any],
     session: dict[str, Any],
     evict: list[str],
-    sign_in_counter: tuple[str, str, str] | None = None,
+    sign_in_counter: tuple[str, int, str] | None = None,
     token_use: TokenUse | None = None,
 ) -> None:
     """Write a session, record it (and the access time) on the profile and end the `evict` sessions,
     in one transaction. Also in it: give back the password attempt (`sign_in_counter`: email, the
-    hour's counter attribute, the source's entry), or spend the one-time code that signs the user in
+    hour it was counted in, the source's entry), or spend the one-time code that signs the user in
     (`token_use`).
 
     Raises StaleError when another write changed the profile since `user` was read, SpentError when
@@ -74,23 +74,24 @@ def create_session(
         if token_use and codes[:1] == ["ConditionalCheckFailed"]:
             raise SpentError() from error
         if sign_in_counter and codes[-1:] == ["ConditionalCheckFailed"] and codes.count("None") == len(codes) - 1:
-            # The hour's counts are gone (a new hour began): nothing to give back.
+            # The counts are another hour's now (a new hour began): nothing to give back.
             create_session(user, session, evict, None, token_use)
             return
         raise StaleError() from error
 
 
-def _sign_in_given_back(user_id: str, email: str, counter: str, source: str) -> dict[str, Any]:
+def _sign_in_given_back(user_id: str, email: str, hour: int, source: str) -> dict[str, Any]:
     """A successful password sign-in gives its attempt back to the email's count of the hour and
     clears its source's count (users.count_sign_in_attempt)."""
+    names = {"#m": users.SIGN_IN, "#h": users.SIGN_IN_HOUR, "#n": users.SIGN_IN_TOTAL, "#src": source}
     return {
         "Update": {
             "TableName": table_name(),
             "Key": marshal(email_key(email)),
-            "UpdateExpression": "SET #counter.#n = #counter.#n - :one REMOVE #counter.#src",
-            "ConditionExpression": "userId = :me AND attribute_exists(#counter.#n)",
-            "ExpressionAttributeNames": {"#counter": counter, "#n": users.SIGN_IN_TOTAL, "#src": source},
-            "ExpressionAttributeValues": marshal({":me": user_id, ":one": 1}),
+            "UpdateExpression": "SET #m.#n = #m.#n - :one REMOVE #m.#src",
+            "ConditionExpression": "userId = :me AND #m.#h = :hour",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": marshal({":me": user_id, ":one": 1, ":hour": hour}),
         }
     }
 

@@ -212,7 +212,9 @@ def change_address(user_id: str, kind: str, old: str, new: str, changes: dict[st
         raise StaleError() from error
 
 
-SIGN_IN_TOTAL = "n"  # in an hour's map of password attempts: the email's count (sources go by digest)
+SIGN_IN = "signIn"  # on an email's index item: the current hour's password attempts, as a map
+SIGN_IN_HOUR = "h"  # in that map: which hour it counts (epoch hours)
+SIGN_IN_TOTAL = "n"  # in that map: the email's count (sources go by digest)
 SIGN_IN_ATTEMPTS = 3
 
 
@@ -222,34 +224,36 @@ def sign_in_source(ip: str) -> str:
 
 
 def count_sign_in_attempt(
-    email: str, source: str, window: str, previous_window: str, source_limit: int, email_limit: int
+    email: str, source: str, hour: int, source_limit: int, email_limit: int
 ) -> tuple[str, dict | None, int]:
     """Count a password attempt on the email's index item, in the same round trip as the lookup.
 
-    The hour's counts are a map on the index item (`window`): the email's total and one count per
-    source address (`source`, from sign_in_source). Returns ("ok", index item, 0), ("limited", index
-    item, the limit reached) or ("unknown", None, 0). The first attempt of an hour creates the map
-    (one call); a later one finds it and adds to it (a second call). A refused attempt writes nothing,
-    and no count can pass its limit under concurrency. A successful sign-in gives its attempt back
-    (see sessions.create_session).
+    The counts are one map on the index item (SIGN_IN): the hour it counts, the email's total and one
+    count per source address (`source`, from sign_in_source). Returns ("ok", index item, 0),
+    ("limited", index item, the limit reached) or ("unknown", None, 0). The first attempt of an hour
+    replaces the map (one call), so the item never grows past one hour of counts; a later one finds
+    it and adds to it (a second call). A refused attempt writes nothing, and no count can pass its
+    limit under concurrency. A successful sign-in gives its attempt back (sessions.create_session).
     """
-    names = {"#cur": window, "#prev": previous_window, "#n": SIGN_IN_TOTAL, "#src": source}
+    names = {"#m": SIGN_IN, "#h": SIGN_IN_HOUR, "#n": SIGN_IN_TOTAL, "#src": source}
     create = {
-        "UpdateExpression": "SET #cur = :fresh REMOVE #prev",
-        "ConditionExpression": "attribute_exists(userId) AND attribute_not_exists(#cur)",
-        "ExpressionAttributeNames": {k: names[k] for k in ("#cur", "#prev")},
-        "ExpressionAttributeValues": marshal({":fresh": {SIGN_IN_TOTAL: 1, source: 1}}),
-    }
-    add = {
-        "UpdateExpression": "SET #cur.#n = #cur.#n + :one, #cur.#src = if_not_exists(#cur.#src, :zero) + :one",
-        "ConditionExpression": "attribute_exists(userId) AND #cur.#n < :email_limit"
-        " AND (attribute_not_exists(#cur.#src) OR #cur.#src < :source_limit)",
-        "ExpressionAttributeNames": {k: names[k] for k in ("#cur", "#n", "#src")},
+        "UpdateExpression": "SET #m = :fresh",
+        "ConditionExpression": "attribute_exists(userId) AND (attribute_not_exists(#m) OR #m.#h <> :hour)",
+        "ExpressionAttributeNames": {k: names[k] for k in ("#m", "#h")},
         "ExpressionAttributeValues": marshal(
-            {":one": 1, ":zero": 0, ":email_limit": email_limit, ":source_limit": source_limit}
+            {":fresh": {SIGN_IN_HOUR: hour, SIGN_IN_TOTAL: 1, source: 1}, ":hour": hour}
         ),
     }
-    exists = False  # whether the hour's map is there, as last seen
+    add = {
+        "UpdateExpression": "SET #m.#n = #m.#n + :one, #m.#src = if_not_exists(#m.#src, :zero) + :one",
+        "ConditionExpression": "attribute_exists(userId) AND #m.#h = :hour AND #m.#n < :email_limit"
+        " AND (attribute_not_exists(#m.#src) OR #m.#src < :source_limit)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": marshal(
+            {":one": 1, ":zero": 0, ":hour": hour, ":email_limit": email_limit, ":source_limit": source_limit}
+        ),
+    }
+    this_hour = False  # whether the map counts this hour, as last seen
     for _ in range(SIGN_IN_ATTEMPTS):
         try:
             response = client().update_item(
@@ -257,7 +261,7 @@ def count_sign_in_attempt(
                 Key=marshal(email_key(email)),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **(add if exists else create),
+                **(add if this_hour else create),
             )
             return "ok", unmarshal(response["Attributes"]), 0
         except ClientError as error:
@@ -266,11 +270,11 @@ def count_sign_in_attempt(
             old = unmarshal(error.response.get("Item"))
         if not old or not old.get("userId"):
             return "unknown", None, 0
-        exists = window in old
-        counts = old.get(window) or {}
-        if counts.get(SIGN_IN_TOTAL, 0) >= email_limit:
+        counts = old.get(SIGN_IN) or {}
+        this_hour = counts.get(SIGN_IN_HOUR) == hour
+        if this_hour and counts.get(SIGN_IN_TOTAL, 0) >= email_limit:
             return "limited", old, email_limit
-        if counts.get(source, 0) >= source_limit:
+        if this_hour and counts.get(source, 0) >= source_limit:
             return "limited", old, source_limit
     return "limited", old, source_limit  # kept changing under us: refuse this one (never a 500)
 
