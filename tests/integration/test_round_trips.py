@@ -25,7 +25,8 @@ EXPECTED = {
     "get_prefs": ["BatchGetItem"],  # budget 1 (gated read)
     "list_sessions": ["Query"],  # profile + every session in one query
     "get_session": ["Query"],
-    "create_email_password_session": ["UpdateItem", "GetItem", "TransactWriteItems"],  # budget 3
+    # budget 3: the hour's first attempt (a later one in the hour adds an UpdateItem: see below)
+    "create_email_password_session": ["UpdateItem", "GetItem", "TransactWriteItems"],
     "create_account": ["UpdateItem", "TransactWriteItems"],  # ip limit, then profile + email index
     "update_name": ["BatchGetItem", "UpdateItem"],
     "update_prefs": ["BatchGetItem", "UpdateItem"],
@@ -210,6 +211,22 @@ def test_round_trips_per_endpoint(api, dynamo_calls):
     assert dynamo_calls.operations == EXPECTED["delete_sessions"]
     assert api.sign_up("grace@example.com")
     assert dynamo_calls.operations == EXPECTED["create_account"]
+
+
+def test_a_later_password_attempt_in_the_hour_costs_one_more_call(api, dynamo_calls):
+    """The per-(email, source) counts (API.md §7) live in one map on the email's index item: the hour's
+    first attempt replaces it (the budget of 3), a later one in the same hour finds it there and adds to
+    it with a second UpdateItem. Justified: a separate RATE# item would cost that call on every attempt,
+    and a refused attempt (the attacker's case) still costs one call and writes nothing."""
+    api.sign_up()
+    assert api.sign_in().status == 201
+    assert dynamo_calls.operations == EXPECTED["create_email_password_session"]
+    assert api.sign_in().status == 201
+    assert dynamo_calls.operations == ["UpdateItem", *EXPECTED["create_email_password_session"]]
+    for _ in range(10):
+        assert api.sign_in(password="wrong password").status == 401
+    assert api.sign_in().status == 429
+    assert dynamo_calls.operations == ["UpdateItem"]  # refused from what the failed create returned
 
 
 def test_round_trips_per_code_endpoint(api, sent, dynamo_calls, external_calls, user_id_of):
