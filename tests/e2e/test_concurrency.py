@@ -13,9 +13,8 @@ of §5 holding, the session cap) through the whole HTTP path; that the condition
 requests read before any writes is proven in-process, by the forced interleavings of
 tests/integration/test_mfa_challenges.py (AllReadFirst) and the `racing` tests of the integration suite.
 
-One finding is pinned as a strict xfail: the losers of a sign-in-code race count as wrong codes (in this serial
-order each arrives after the code was spent and deleted; in AWS, those that read it before the winner's write would
-not count).
+The losers of a sign-in-code race are no guesses, whether they read the code before the winner's write (the
+conditional write refuses them) or after it (the spent code is a tombstone until it expires).
 
 Budget (per hour, on this server): `POST /account` 5 from 127.0.0.1 and 1 from each of 127.0.0.10-29; the
 sign-in-code races use 127.0.0.4 and .5 for their per-IP limits; at most 10 MFA challenges per user (the §5 limit:
@@ -30,7 +29,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pytest
 import requests
 
 from tests.e2e.helpers import (
@@ -282,16 +280,12 @@ def test_one_sign_in_code_makes_one_session(fresh_server: str, steady_rate_windo
     assert sessions.status_code == 200 and sessions.json()["total"] == 1, sessions.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a spent sign-in (or verification) code is deleted (store/tokens.py spend), so a late copy of it is "
-    "taken for a guess (services/otp.py create_session -> codes.wrong_code): each loser of the race counts as a "
-    "wrong code, against codes.py's own rule that an already-used code is no guess",
-)
 def test_losers_of_a_sign_in_code_race_are_not_counted_as_wrong_codes(fresh_server: str) -> None:
     """10 exchanges of one sign-in code (a double-click, an SDK retry, ...): the 9 losers are no guesses, so after
     them one real wrong code (on the phone's verification code) leaves the user far from the lock of 10 and the
-    right code verifies the phone. Today the losers count 9, the wrong code makes 10, and the right one gets 429."""
+    right code verifies the phone. The spent code stays as a tombstone until it expires, so a loser arriving after
+    the winner's write is known as a double submit (API.md §7); before that, the 9 losers counted as wrong codes,
+    the wrong code made 10, and the right one got 429."""
     base = fresh_server
     user_id, answers = race_sign_in_code(base, LIMIT, "127.0.0.5")
     assert outcome(answers) == {(201, ""): 1, (401, "user_invalid_token"): LIMIT - 1}

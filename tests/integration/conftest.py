@@ -237,10 +237,11 @@ def table_items(prefix: str = "") -> list[dict[str, Any]]:
     return [item for item in items if item["pk"].startswith(prefix)]
 
 
-def token_items(user_id: str | None = None) -> list[dict[str, Any]]:
-    """The stored TOKEN# items (of one user, or of all)."""
+def token_items(user_id: str | None = None, spent: bool = False) -> list[dict[str, Any]]:
+    """The stored TOKEN# items not spent yet (of one user, or of all); with `spent`, the spent ones,
+    which stay as tombstones until TTL removes them (API.md §7)."""
     prefix = f"USER#{user_id}" if user_id else "USER#"
-    return [item for item in table_items(prefix) if item["sk"].startswith("TOKEN#")]
+    return [item for item in table_items(prefix) if item["sk"].startswith("TOKEN#") and ("spentAt" in item) == spent]
 
 
 def profile(user_id: str) -> dict[str, Any] | None:
@@ -297,14 +298,20 @@ def lift_cooldowns() -> None:
 
 
 @contextmanager
-def racing(other: Callable[[], Any], item_kind: str):
+def racing(other: Callable[[], Any], item_kind: str, sk_prefix: str = ""):
     """Let `other` (a whole request, or a write) run once, right before the first transaction holding
-    an `item_kind` ("Put", "Delete", …) item: two requests that both read before either writes.
-    Yields a list that then holds what `other` returned."""
+    an `item_kind` ("Put", "Delete", …) item (whose sort key starts with `sk_prefix`): two requests
+    that both read before either writes. Yields a list that then holds what `other` returned."""
     others: list[Any] = []
 
+    def matches(item: dict[str, Any]) -> bool:
+        if item_kind not in item:
+            return False
+        key = item[item_kind].get("Key") or item[item_kind].get("Item", {})
+        return key.get("sk", {}).get("S", "").startswith(sk_prefix)
+
     def other_first(params: dict[str, Any], **_: Any) -> None:
-        if not others and any(item_kind in item for item in params.get("TransactItems", [])):
+        if not others and any(matches(item) for item in params.get("TransactItems", [])):
             others.append(None)  # taken before running, so that it runs once
             others[0] = other()
 

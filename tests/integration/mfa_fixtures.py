@@ -45,7 +45,8 @@ def wrong(code: str) -> str:
 
 
 def failures(user_id: str) -> int:
-    return profile(user_id).get(users_store.FAILURES, 0)
+    """The user's count of consecutive wrong MFA codes."""
+    return profile(user_id).get(users_store.MFA.count, 0)
 
 
 def challenge_items(user_id: str) -> list[dict[str, Any]]:

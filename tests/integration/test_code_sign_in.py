@@ -239,10 +239,10 @@ def test_a_wrong_code_is_refused_and_counted(api, sent, channel):
     code = sent.code(address)
     for attempt in (wrong(code), "000000" if code != "000000" else "000001"):
         assert_error(sign_in(api, token["userId"], attempt), 401, "user_invalid_token")
-    assert profile(token["userId"])[users_store.FAILURES] == 2
+    assert profile(token["userId"])[users_store.PRE_AUTH.count] == 2
     assert sessions_of(token["userId"]) == [] and len(token_items(token["userId"])) == 1
     assert sign_in(api, token["userId"], code).status == 201
-    assert users_store.FAILURES not in profile(token["userId"])  # a success resets the count
+    assert users_store.PRE_AUTH.count not in profile(token["userId"])  # a success resets the count
 
 
 def test_a_malformed_code_is_refused_without_a_lookup(api, sent, dynamo_calls):
@@ -292,7 +292,7 @@ def test_another_users_code_is_refused(api, sent):
     assert_error(sign_in(api, ada, grace_code), 401, "user_invalid_token")
     assert_error(sign_in(api, "nobody", ada_code), 401, "user_invalid_token")
     assert sessions_of(ada) == [] and sessions_of(grace) == []
-    assert profile(ada)[users_store.FAILURES] == 1 and profile(grace)[users_store.FAILURES] == 1
+    assert profile(ada)[users_store.PRE_AUTH.count] == 1 and profile(grace)[users_store.PRE_AUTH.count] == 1
     assert sign_in(api, ada, ada_code).status == 201
 
 
@@ -348,11 +348,11 @@ def test_wrong_sign_in_and_verification_codes_share_one_count(api, sent, user_id
     for _ in range(5):
         answer = api("update_phone_verification", {"userId": user_id, "secret": wrong(verification_code)})
         assert_error(answer, 401, "user_invalid_token")
-    assert profile(user_id)[users_store.FAILURES] == codes.FREE_FAILURES
+    assert profile(user_id)[users_store.PRE_AUTH.count] == codes.FREE_FAILURES
 
     locked = sign_in(api, user_id, sign_in_code)
     assert_error(locked, 429, "general_rate_limit_exceeded")
-    failed_at = profile(user_id)[users_store.FAILED_AT]
+    failed_at = profile(user_id)[users_store.PRE_AUTH.at]
     assert locked.header("X-RateLimit-Reset") == str(-(-(failed_at + codes.FIRST_LOCK_SECONDS * 1000) // 1000))
     locked = api("update_phone_verification", {"userId": user_id, "secret": verification_code})
     assert_error(locked, 429, "general_rate_limit_exceeded")
@@ -360,7 +360,7 @@ def test_wrong_sign_in_and_verification_codes_share_one_count(api, sent, user_id
 
     clock.advance(codes.FIRST_LOCK_SECONDS * 1000 + 1000)
     assert sign_in(api, user_id, sign_in_code).status == 201
-    assert users_store.FAILURES not in profile(user_id)
+    assert users_store.PRE_AUTH.count not in profile(user_id)
     # That sign-in was the email's first proof: the phone set up before it is gone, so its code proves nothing.
     assert "phone" not in profile(user_id)
     assert_error(
@@ -398,20 +398,41 @@ def test_the_cooldown_is_shared_by_every_purpose(api, sent, user_id_of):
 
 
 @pytest.mark.parametrize("channel", ["email", "phone"])
-def test_ten_codes_per_destination_per_hour(api, sent, channel):
+def test_codes_asked_for_without_a_session_use_at_most_half_of_a_destinations_day(api, sent, channel):
+    """Sign-in codes anyone may ask for (from any number of addresses) get half of a destination's daily
+    budget (20 emails, 10 SMS by default); the other half stays for what signed-in sessions send."""
     address = EMAIL if channel == "email" else PHONE
     request = email_token if channel == "email" else phone_token
-    for n in range(10):
+    share = (20 if channel == "email" else 10) // 2
+    for n in range(share):
         lift_cooldowns()
         assert request(api, address, ip=f"198.51.100.{n}").status == 201, n
     lift_cooldowns()
     answer = request(api, address, ip="198.51.100.99")
     assert_error(answer, 429, "general_rate_limit_exceeded")
-    assert answer.header("X-RateLimit-Limit") == "10"
-    assert int(answer.header("X-RateLimit-Reset")) % 3600 == 0
-    assert len(sent.to(address)) == 10 and len(token_items()) == 10
+    assert answer.header("X-RateLimit-Limit") == str(share)
+    assert int(answer.header("X-RateLimit-Reset")) % 86400 == 0
+    assert len(sent.to(address)) == share and len(token_items()) == share
     assert cooldowns() == []  # the refused request spent nothing
     assert request(api, "grace@example.com" if channel == "email" else "+14155552672", ip="198.51.100.99").status == 201
+
+
+def test_a_stranger_cannot_use_up_what_a_session_sends(api, sent, environment):
+    """A stranger asking for sign-in codes spends only the anonymous half of the owner's daily email
+    budget (here 4): the owner's session still gets its verification link (and would get its MFA codes)."""
+    environment("EMAIL_PER_DESTINATION_PER_DAY", "4")
+    api.sign_up(EMAIL)
+    credential = api.session_for(EMAIL)
+    for n in range(2):
+        lift_cooldowns()
+        assert email_token(api, EMAIL, ip="198.51.100.1").status == 201, n
+    for n in range(2):
+        lift_cooldowns()
+        assert_error(email_token(api, EMAIL, ip=f"198.51.100.{2 + n}"), 429, "general_rate_limit_exceeded")
+    lift_cooldowns()
+    asked = api("create_email_verification", {"url": "http://localhost:3000/v"}, session=credential)
+    assert asked.status == 201, asked.body
+    assert len(sent.to(EMAIL)) == 3
 
 
 @pytest.mark.parametrize("channel", ["email", "phone"])
@@ -432,16 +453,54 @@ def test_ten_codes_per_ip_per_hour(api, sent, channel):
     assert request(api, addresses[10], ip="198.51.100.2").status == 201
 
 
-def test_ten_sign_in_attempts_per_user_per_hour(api, sent):
+def test_ten_sign_in_attempts_per_user_and_source_per_hour(api, sent):
+    """Finding 9 of issue 15: ten malformed codes from one address no longer lock the owner out; that
+    address is refused, the owner's own address is not (API.md §7)."""
     user_id = email_token(api).body["userId"]
     code = sent.code(EMAIL)
-    for n in range(10):
-        assert_error(sign_in(api, user_id, "bad", ip=f"198.51.100.{n}"), 401, "user_invalid_token")
+    for _ in range(10):
+        assert_error(sign_in(api, user_id, "bad", ip="198.51.100.1"), 401, "user_invalid_token")
+    refused = sign_in(api, user_id, code, ip="198.51.100.1")
+    assert_error(refused, 429, "general_rate_limit_exceeded")
+    assert refused.header("X-RateLimit-Limit") == "10" and int(refused.header("X-RateLimit-Reset")) % 3600 == 0
+    assert users_store.PRE_AUTH.count not in profile(user_id)  # malformed codes are no guesses
+    assert sign_in(api, user_id, code, ip="198.51.100.2").status == 201
+
+
+def test_a_hundred_sign_in_attempts_per_user_per_hour(api, sent):
+    """From ten addresses, a hundred attempts reach the per-user ceiling: then every address is refused."""
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    for n in range(100):
+        assert_error(sign_in(api, user_id, "bad", ip=f"198.51.100.{n // 10}"), 401, "user_invalid_token")
     answer = sign_in(api, user_id, code, ip="198.51.100.99")
     assert_error(answer, 429, "general_rate_limit_exceeded")
-    assert answer.header("X-RateLimit-Limit") == "10" and int(answer.header("X-RateLimit-Reset")) % 3600 == 0
-    assert users_store.FAILURES not in profile(user_id)  # malformed codes are no guesses
+    assert answer.header("X-RateLimit-Limit") == "100" and int(answer.header("X-RateLimit-Reset")) % 3600 == 0
     assert sessions_of(user_id) == [] and len(token_items(user_id)) == 1
+
+
+def test_a_code_spent_a_moment_ago_is_refused_without_counting(api, sent):
+    """A double submit (a double click, an SDK retry): the copy gets 401 and is no guess; the spent code
+    stays as a tombstone until it expires (API.md §7)."""
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    assert sign_in(api, user_id, code).status == 201
+    for _ in range(3):
+        assert_error(sign_in(api, user_id, code), 401, "user_invalid_token")
+    assert users_store.PRE_AUTH.count not in profile(user_id)
+    [tombstone] = token_items(user_id, spent=True)
+    assert tombstone["spentAt"] <= tombstone["expire"] and token_items(user_id) == []
+
+
+def test_a_spent_code_cannot_be_spent_again_after_a_lost_race(api, sent):
+    """Two exchanges of one code that both read it unspent: one session, one 401, no failure counted."""
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    with racing(lambda: sign_in(api, user_id, code), "Update", "TOKEN#") as concurrent:
+        answer = sign_in(api, user_id, code)
+    assert concurrent[0].status == 201
+    assert_error(answer, 401, "user_invalid_token")
+    assert len(sessions_of(user_id)) == 1 and users_store.PRE_AUTH.count not in profile(user_id)
 
 
 def test_ten_sign_in_attempts_per_ip_per_hour(api, sent):

@@ -384,7 +384,7 @@ WRITE_PATHS: dict[str, WritePath] = {
         then(signed_in, _email_link_sent),
         lambda w, c: w.api("update_email_verification", {"userId": c["userId"], "secret": c["link"]["secret"]}),
         200,
-        (UPDATE, BATCH, TRANSACT),
+        (TRANSACT, BATCH, TRANSACT),
         account_shows(emailVerification=True),
     ),
     "phone verification": WritePath(
@@ -398,7 +398,7 @@ WRITE_PATHS: dict[str, WritePath] = {
         then(with_phone, _phone_code_sent),
         lambda w, c: w.api("update_phone_verification", {"userId": c["userId"], "secret": c["code"]}),
         200,
-        (UPDATE, SECRET, BATCH, TRANSACT),
+        (TRANSACT, SECRET, BATCH, TRANSACT),
         account_shows(phoneVerification=True),
     ),
     "name": WritePath(

@@ -10,6 +10,7 @@ import pytest
 
 from authcore.clock import now_ms
 from authcore.services import codes as code_rules
+from authcore.services.challenges import MAX_WRONG_CODES
 from authcore.store import users as users_store
 
 from .conftest import PASSWORD, call_at, lift_cooldowns, profile, table_items
@@ -393,7 +394,7 @@ def test_ten_consecutive_failures_lock_code_checks_across_challenges(api, sent, 
     for guess in ("00000000000000aa", "00000000000000bb", "00000000000000cc"):
         assert_error(complete(api, credential, recovery_challenge, guess), 401, "user_invalid_token")
     assert failures(enrolled.user_id) == 10
-    failed_at = profile(enrolled.user_id)[users_store.FAILED_AT]
+    failed_at = profile(enrolled.user_id)[users_store.MFA.at]
     reset = str(-(-(failed_at + code_rules.FIRST_LOCK_SECONDS * 1000) // 1000))
 
     # Locked: a new challenge and the right code do not help, nor do the older challenges.
@@ -414,7 +415,7 @@ def test_ten_consecutive_failures_lock_code_checks_across_challenges(api, sent, 
     clock.advance(code_rules.FIRST_LOCK_SECONDS * 1000 + 1000)
     done = complete(api, credential, fresh, totp_clock.code(enrolled.secret, 1))
     assert done.status == 200, done.body
-    assert users_store.FAILURES not in profile(enrolled.user_id)
+    assert users_store.MFA.count not in profile(enrolled.user_id)
 
 
 def test_a_success_resets_the_failure_count(api, sent, enrolled, totp_clock):
@@ -430,7 +431,7 @@ def test_a_success_resets_the_failure_count(api, sent, enrolled, totp_clock):
     assert failures(enrolled.user_id) == 9
     done = complete(api, credential, challenge(api, credential, "recoverycode"), enrolled.codes[0])
     assert done.status == 200, done.body
-    assert users_store.FAILURES not in profile(enrolled.user_id)  # back to zero
+    assert users_store.MFA.count not in profile(enrolled.user_id)  # back to zero
     # So the next wrong code is the first again, and the lock is far away.
     totp_challenge = challenge(api, credential, "totp")
     assert_error(
@@ -669,7 +670,7 @@ def test_the_lock_doubles_with_each_further_failure(api, enrolled, totp_clock, c
     guessed = challenge(api, credential, "totp")
     assert_error(complete(api, credential, guessed, totp_clock.wrong_code(enrolled.secret)), 401, "user_invalid_token")
     assert failures(enrolled.user_id) == 11
-    failed_at = profile(enrolled.user_id)[users_store.FAILED_AT]
+    failed_at = profile(enrolled.user_id)[users_store.MFA.at]
     locked = complete(api, credential, guessed, totp_clock.code(enrolled.secret, 1))
     assert_error(locked, 429, "general_rate_limit_exceeded")
     assert locked.header("X-RateLimit-Reset") == str(-(-(failed_at + 60_000) // 1000))  # twice as long
@@ -679,23 +680,54 @@ def test_the_lock_doubles_with_each_further_failure(api, enrolled, totp_clock, c
     )
     advance(30_000)
     assert complete(api, credential, guessed, totp_clock.code(enrolled.secret, 1)).status == 200
-    assert users_store.FAILURES not in profile(enrolled.user_id)
+    assert users_store.MFA.count not in profile(enrolled.user_id)
 
 
-def test_wrong_verification_codes_and_challenge_codes_share_one_count(api, sent, ada):
+def test_wrong_codes_sent_without_a_session_never_lock_mfa(api, sent, ada):
+    """API.md §7: wrong codes presented without a session (here phone verification, which anyone who
+    knows the userId can call) lock the pre-auth count only; the owner's challenges still complete."""
     recovery_codes = create_recovery_codes(api, ada.credential)
     add_phone(api, ada.credential)
     assert api("create_phone_verification", {}, session=ada.credential).status == 201
     code = sent.code(PHONE)
-    for _ in range(10):
+    for _ in range(code_rules.FREE_FAILURES):
         answer = api("update_phone_verification", {"userId": ada.user_id, "secret": wrong(code)})
         assert_error(answer, 401, "user_invalid_token")
-    assert failures(ada.user_id) == 10
+    assert profile(ada.user_id)[users_store.PRE_AUTH.count] == code_rules.FREE_FAILURES
+    locked = api("update_phone_verification", {"userId": ada.user_id, "secret": code})
+    assert_error(locked, 429, "general_rate_limit_exceeded")  # the pre-auth paths are locked...
+    assert failures(ada.user_id) == 0
     challenge_id = challenge(api, ada.credential, "recoverycode")
-    locked = complete(api, ada.credential, challenge_id, recovery_codes[0])
-    assert_error(locked, 429, "general_rate_limit_exceeded")
-    assert stored_session(ada.credential)["factors"] == ["password"]
-    assert sum(profile(ada.user_id)["recoveryCodes"].values()) == 0
+    assert complete(api, ada.credential, challenge_id, recovery_codes[0]).status == 200  # ...MFA is not
+
+
+def test_wrong_challenge_answers_never_lock_code_sign_in(api, sent, enrolled):
+    """The other way round: a session's wrong MFA answers lock MFA, not the pre-auth paths."""
+    credential = half_signed_in(api)
+    for _ in range(code_rules.FREE_FAILURES // MAX_WRONG_CODES):
+        challenge_id = challenge(api, credential, "recoverycode")
+        for _ in range(MAX_WRONG_CODES):
+            assert_error(complete(api, credential, challenge_id, "0" * 16), 401, "user_invalid_token")
+    assert failures(enrolled.user_id) == code_rules.FREE_FAILURES
+    assert users_store.PRE_AUTH.count not in profile(enrolled.user_id)
+    lift_cooldowns()
+    token = api("create_email_token", {"userId": enrolled.user_id, "email": EMAIL})
+    assert token.status == 201, token.body
+    signed_in = api("create_session", {"userId": enrolled.user_id, "secret": sent.code(EMAIL)})
+    assert signed_in.status == 201, signed_in.body
+
+
+def test_a_code_sign_in_does_not_reset_the_mfa_count(api, sent, enrolled):
+    """Whoever holds the inbox (the first factor) cannot buy more MFA guesses by signing in again:
+    a success resets only its own count."""
+    credential = half_signed_in(api)
+    challenge_id = challenge(api, credential, "recoverycode")
+    assert_error(complete(api, credential, challenge_id, "0" * 16), 401, "user_invalid_token")
+    lift_cooldowns()
+    assert api("create_email_token", {"userId": enrolled.user_id, "email": EMAIL}).status == 201
+    signed_in = api("create_session", {"userId": enrolled.user_id, "secret": sent.code(EMAIL)})
+    assert signed_in.status == 201, signed_in.body
+    assert failures(enrolled.user_id) == 1
 
 
 @pytest.mark.parametrize("channel", ["email", "phone"])
@@ -769,7 +801,7 @@ def test_the_lock_cannot_be_raced_past(api, ada, totp_clock, monkeypatch):
 def test_at_a_hundred_consecutive_failures_code_checks_stay_locked(api, ada, clock, mfa_clock):
     recovery_codes = create_recovery_codes(api, ada.credential)
     # 99 wrong codes long ago (set on the profile: reaching them through the API takes days of locks).
-    users_store.update_user(ada.user_id, {users_store.FAILURES: 99, users_store.FAILED_AT: now_ms() - 86_400_000})
+    users_store.update_user(ada.user_id, {users_store.MFA.count: 99, users_store.MFA.at: now_ms() - 86_400_000})
     guessed = challenge(api, ada.credential, "recoverycode")
     assert_error(complete(api, ada.credential, guessed, "00000000000000aa"), 401, "user_invalid_token")
     assert failures(ada.user_id) == 100

@@ -243,7 +243,7 @@ def test_a_wrong_authenticator_code_is_refused_and_counted(api, ada, totp_clock)
     assert profile(ada.user_id)["authenticator"]["verified"] is False
     assert stored_session(ada.credential)["factors"] == ["password"]
     assert verify_authenticator(api, ada.credential, totp_clock.code(secret)).status == 200
-    assert users_store.FAILURES not in profile(ada.user_id)  # a success resets the count
+    assert users_store.MFA.count not in profile(ada.user_id)  # a success resets the count
 
 
 @pytest.mark.parametrize(
@@ -558,7 +558,7 @@ def test_a_locked_user_cannot_verify_an_authenticator(api, ada, totp_clock, cloc
     assert profile(ada.user_id)["authenticator"]["verified"] is False
     clock.advance(31_000)
     assert verify_authenticator(api, ada.credential, totp_clock.code(secret)).status == 200
-    assert users_store.FAILURES not in profile(ada.user_id)
+    assert users_store.MFA.count not in profile(ada.user_id)
 
 
 def test_a_passwordless_account_with_mfa_on_changes_addresses_and_password_only_after_a_challenge(

@@ -286,7 +286,7 @@ def test_the_capture_sees_every_way_a_function_can_log(recorded, api, logs, monk
     print("marker-stderr", file=sys.stderr)
     os.write(1, b"marker-fd\n")
 
-    def fails(body):
+    def fails(body, caller):
         raise RuntimeError("marker-unhandled-error")
 
     monkeypatch.setattr(verification, "update_email_verification", fails)

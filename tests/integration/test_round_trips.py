@@ -25,7 +25,8 @@ EXPECTED = {
     "get_prefs": ["BatchGetItem"],  # budget 1 (gated read)
     "list_sessions": ["Query"],  # profile + every session in one query
     "get_session": ["Query"],
-    "create_email_password_session": ["UpdateItem", "GetItem", "TransactWriteItems"],  # budget 3
+    # budget 3: the hour's first attempt (a later one in the hour adds an UpdateItem: see below)
+    "create_email_password_session": ["UpdateItem", "GetItem", "TransactWriteItems"],
     "create_account": ["UpdateItem", "TransactWriteItems"],  # ip limit, then profile + email index
     "update_name": ["BatchGetItem", "UpdateItem"],
     "update_prefs": ["BatchGetItem", "UpdateItem"],
@@ -42,10 +43,12 @@ EXPECTED = {
     "create_phone_verification": ["BatchGetItem", "TransactWriteItems"],
     "create_email_token": ["GetItem", "TransactWriteItems"],
     "create_phone_token": ["GetItem", "TransactWriteItems"],
-    # Spending one: the userId limit, profile + token in one read, then token delete + profile update.
-    "update_email_verification": ["UpdateItem", "BatchGetItem", "TransactWriteItems"],
-    "update_phone_verification": ["UpdateItem", "BatchGetItem", "TransactWriteItems"],
-    # The userId and ip limits together, profile + token, then session + profile + token delete.
+    # Spending one: the (userId, source) and userId limits in one transaction (API.md §7), profile +
+    # token in one read, then the token marked spent (a tombstone) + profile update.
+    "update_email_verification": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    "update_phone_verification": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    # The (userId, source), userId and ip limits together, profile + token, then session + profile + the
+    # token marked spent.
     "create_session": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
     # MFA (issue 4): the session with its user in one read, then (at most) one write.
     "update_mfa": ["BatchGetItem", "TransactWriteItems"],  # mfa:true, profile + the session's factors
@@ -234,6 +237,22 @@ def test_incomplete_sessions_cost_what_complete_ones_do(api, dynamo_calls, user_
     assert dynamo_calls.operations == EXPECTED["update_mfa_challenge"]
     assert api("list_mfa_factors", session=incomplete[0]).status == 401  # ended by the completion
     assert len(users_store.get_user(user_id_of(enrolling))["sessions"]) == 10
+
+
+def test_a_later_password_attempt_in_the_hour_costs_one_more_call(api, dynamo_calls):
+    """The per-(email, source) counts (API.md §7) live in one map on the email's index item: the hour's
+    first attempt replaces it (the budget of 3), a later one in the same hour finds it there and adds to
+    it with a second UpdateItem. Justified: a separate RATE# item would cost that call on every attempt,
+    and a refused attempt (the attacker's case) still costs one call and writes nothing."""
+    api.sign_up()
+    assert api.sign_in().status == 201
+    assert dynamo_calls.operations == EXPECTED["create_email_password_session"]
+    assert api.sign_in().status == 201
+    assert dynamo_calls.operations == ["UpdateItem", *EXPECTED["create_email_password_session"]]
+    for _ in range(10):
+        assert api.sign_in(password="wrong password").status == 401
+    assert api.sign_in().status == 429
+    assert dynamo_calls.operations == ["UpdateItem"]  # refused from what the failed create returned
 
 
 def test_round_trips_per_code_endpoint(api, sent, dynamo_calls, external_calls, user_id_of):
@@ -511,6 +530,11 @@ def _exercise_code_functions(api, sent, external_calls) -> None:
     assert session.status == 201 and racing["left"] == 0
     credential = session.credential
     assert api("create_session", {"userId": user_id, "secret": code}, session=credential).status == 401
+    # A first proof of a signed-up address ends the sessions made before it (their items are deleted).
+    api.sign_up("proof@example.com")
+    api.session_for("proof@example.com")
+    proof_id = api("create_email_token", {"userId": "unique()", "email": "proof@example.com"}).body["userId"]
+    assert api("create_session", {"userId": proof_id, "secret": sent.code("proof@example.com")}).status == 201
 
     email = "verify@example.com"  # a user whose email no code has verified yet
     api.sign_up(email)

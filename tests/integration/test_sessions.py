@@ -6,8 +6,8 @@ import pytest
 
 from authcore.clock import now_ms
 from authcore.security.tokens import encode_credential
-from authcore.store.table import client, marshal, table_name, user_key
-from tests.integration.conftest import PASSWORD, table_items
+from authcore.store.table import client, email_key, marshal, table_name, unmarshal, user_key
+from tests.integration.conftest import PASSWORD, racing, table_items
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
@@ -139,6 +139,85 @@ def test_unknown_emails_are_limited_the_same_way(api):
     # No index item is ever created for an unknown email.
     keys = {i["pk"]["S"] for i in client().scan(TableName=table_name())["Items"]}
     assert "EMAIL#nobody@example.com" not in keys
+
+
+def _sign_in_from(api, ip: str, email: str = "ada@example.com", password: str = PASSWORD):
+    return api("create_email_password_session", {"email": email, "password": password}, ip=ip)
+
+
+def test_ten_wrong_passwords_from_one_address_do_not_lock_out_another(api):
+    """Finding 9 of issue 15: the limit is per (email, source address); the owner elsewhere signs in."""
+    api.sign_up()
+    assert [_sign_in_from(api, "198.51.100.1", password="wrong").status for _ in range(10)] == [401] * 10
+    refused = _sign_in_from(api, "198.51.100.1")
+    assert refused.status == 429 and refused.header("X-RateLimit-Limit") == "10"
+    assert _sign_in_from(api, "203.0.113.7").status == 201
+
+
+def test_a_hundred_wrong_passwords_from_ten_addresses_reach_the_email_ceiling(api):
+    api.sign_up()
+    for n in range(10):
+        assert [_sign_in_from(api, f"198.51.100.{n}", password="wrong").status for _ in range(10)] == [401] * 10
+    limited = _sign_in_from(api, "203.0.113.7")
+    assert limited.status == 429 and limited.header("X-RateLimit-Limit") == "100"
+    assert int(limited.header("X-RateLimit-Reset")) % 3600 == 0
+    # An unknown email answers alike at both limits (no enumeration).
+    for n in range(10):
+        answers = [_sign_in_from(api, f"198.51.100.{n}", "nobody@example.com", "wrong") for _ in range(10)]
+        assert [a.status for a in answers] == [401] * 10
+    unknown = _sign_in_from(api, "203.0.113.7", "nobody@example.com")
+    assert unknown.status == 429 and unknown.header("X-RateLimit-Limit") == "100"
+    assert unknown.header("X-RateLimit-Reset") == limited.header("X-RateLimit-Reset")
+
+
+def test_a_success_gives_back_only_its_own_attempt(api):
+    """A successful sign-in clears its source's count and gives its one attempt back to the email's
+    count: failures from other sources stay counted, so successes cannot buy anyone more guesses."""
+    api.sign_up()
+    for n in range(9):
+        assert [_sign_in_from(api, f"198.51.100.{n}", password="wrong").status for _ in range(10)] == [401] * 10
+    for _ in range(3):  # the owner signs in again and again: each success gives back only itself
+        assert _sign_in_from(api, "203.0.113.7").status == 201
+    assert [_sign_in_from(api, "198.51.100.9", password="wrong").status for _ in range(10)] == [401] * 10
+    limited = _sign_in_from(api, "203.0.113.7")
+    assert limited.status == 429 and limited.header("X-RateLimit-Limit") == "100"
+
+
+def test_a_success_whose_hour_of_counts_is_gone_still_signs_in(api):
+    """The hour turned between counting the attempt and the session write, and the new hour's first
+    attempt replaced the counts: nothing to give back, and the sign-in still succeeds."""
+    api.sign_up()
+    key = marshal(email_key("ada@example.com"))
+
+    def next_hour_begins() -> None:
+        client().update_item(
+            TableName=table_name(),
+            Key=key,
+            UpdateExpression="SET signIn = :counts",
+            ExpressionAttributeValues=marshal({":counts": {"h": 1, "n": 1}}),
+        )
+
+    with racing(next_hour_begins, "Put", "SESSION#"):
+        signed_in = api.sign_in()
+    assert signed_in.status == 201, signed_in.body
+    assert api("get_account", session=signed_in.credential).status == 200
+    stored = client().get_item(TableName=table_name(), Key=key)["Item"]
+    assert unmarshal(stored)["signIn"] == {"h": 1, "n": 1}  # the other hour's counts are untouched
+
+
+def test_one_hour_of_counts_is_kept_on_the_index_item(api):
+    """Each hour's first attempt replaces the map, so the email's index item never grows with time."""
+    api.sign_up()
+    key = marshal(email_key("ada@example.com"))
+    client().update_item(
+        TableName=table_name(),
+        Key=key,
+        UpdateExpression="SET signIn = :old",
+        ExpressionAttributeValues=marshal({":old": {"h": 1, "n": 100, "sdeadbeef": 10}}),
+    )
+    assert api.sign_in(password="wrong").status == 401  # an old hour's full counts limit nothing
+    counts = unmarshal(client().get_item(TableName=table_name(), Key=key)["Item"])["signIn"]
+    assert counts["h"] == now_ms() // 3_600_000 and counts["n"] == 1 and len(counts) == 3
 
 
 def test_signing_in_records_the_access_time(api):

@@ -230,7 +230,7 @@ def test_an_expired_link_is_refused_though_still_stored(api, sent, ada, clock, d
     params = send_link(api, sent, credential)
     clock.advance(codes.LINK_LIFETIME_MS + 1000)
     assert_invalid_token(confirm_email(api, user_id, params["secret"]))
-    assert dynamo_calls.operations == ["UpdateItem", "BatchGetItem"]  # refused on read: no spend attempted
+    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem"]  # refused on read: no spend attempted
     assert len(token_items(user_id)) == 1  # not removed yet (TTL will), but refused on read
     assert profile(user_id)["emailVerification"] is False
 
@@ -248,7 +248,7 @@ def test_a_link_sent_to_a_previous_email_does_not_verify_the_new_one(api, sent, 
     changed = api("update_email", {"email": "ada@new.example", "password": PASSWORD}, session=credential)
     assert changed.status == 200, changed.body
     assert_invalid_token(confirm_email(api, user_id, params["secret"]))
-    assert dynamo_calls.operations == ["UpdateItem", "BatchGetItem"]  # refused on read
+    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem"]  # refused on read
     stored = profile(user_id)
     assert stored["email"] == "ada@new.example" and stored["emailVerification"] is False
 
@@ -263,7 +263,7 @@ def test_confirming_is_limited_per_user(api, sent, ada):
     assert answer.header("X-RateLimit-Limit") == "10"
     assert profile(user_id)["emailVerification"] is False
     # A link secret is not guessable: wrong ones do not feed the code-failure count.
-    assert users_store.FAILURES not in profile(user_id)
+    assert users_store.PRE_AUTH.count not in profile(user_id)
 
 
 # --- phone ---------------------------------------------------------------------------------------
@@ -319,12 +319,12 @@ def test_a_wrong_code_is_refused_and_counted(api, sent, ada_with_phone):
         assert_invalid_token(confirm_phone(api, user_id, attempt))
     for malformed in ("12345", "abcdef"):  # not shaped like a code: refused without a lookup or a count
         assert_invalid_token(confirm_phone(api, user_id, malformed))
-    assert profile(user_id)[users_store.FAILURES] == 2
+    assert profile(user_id)[users_store.PRE_AUTH.count] == 2
     assert profile(user_id)["phoneVerification"] is False
     assert confirm_phone(api, user_id, code).status == 200
     stored = profile(user_id)
     assert stored["phoneVerification"] is True
-    assert users_store.FAILURES not in stored and users_store.FAILED_AT not in stored  # a success resets the count
+    assert users_store.PRE_AUTH.count not in stored and users_store.PRE_AUTH.at not in stored  # a success resets it
 
 
 def test_a_used_code_is_refused(api, sent, ada_with_phone):
@@ -339,8 +339,8 @@ def test_an_expired_code_is_refused_though_still_stored(api, sent, ada_with_phon
     code = send_code(api, sent, credential)
     clock.advance(codes.CODE_LIFETIME_MS + 1000)
     assert_invalid_token(confirm_phone(api, user_id, code))
-    assert dynamo_calls.operations == ["UpdateItem", "BatchGetItem", "UpdateItem"]  # refused on read, counted
-    assert profile(user_id)[users_store.FAILURES] == 1
+    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem"]  # refused on read, counted
+    assert profile(user_id)[users_store.PRE_AUTH.count] == 1
     assert len(token_items(user_id)) == 1
     assert profile(user_id)["phoneVerification"] is False
 
@@ -366,7 +366,7 @@ def test_another_users_code_does_not_verify_this_user(api, sent, ada_with_phone,
     assert_invalid_token(confirm_phone(api, grace_id, ada_code))
     assert_invalid_token(confirm_phone(api, ada_id, grace_code))
     assert profile(grace_id)["phoneVerification"] is False and profile(ada_id)["phoneVerification"] is False
-    assert profile(grace_id)[users_store.FAILURES] == 1 and profile(ada_id)[users_store.FAILURES] == 1
+    assert profile(grace_id)[users_store.PRE_AUTH.count] == 1 and profile(ada_id)[users_store.PRE_AUTH.count] == 1
     assert len(token_items(ada_id)) == 1 and len(token_items(grace_id)) >= 1
     assert confirm_phone(api, ada_id, ada_code).status == 200
 
@@ -376,7 +376,7 @@ def test_a_code_sent_to_a_previous_phone_does_not_verify_the_new_one(api, sent, 
     code = send_code(api, sent, credential)
     assert api("update_phone", {"phone": OTHER_PHONE, "password": PASSWORD}, session=credential).status == 200
     assert_invalid_token(confirm_phone(api, user_id, code))
-    assert dynamo_calls.operations == ["UpdateItem", "BatchGetItem", "UpdateItem"]  # refused on read, counted
+    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem"]  # refused on read, counted
     assert profile(user_id)["phoneVerification"] is False
 
 
@@ -394,36 +394,37 @@ def test_ten_wrong_codes_lock_code_checks_even_for_the_right_code(api, sent, ada
     for _ in range(codes.FREE_FAILURES):
         assert_invalid_token(confirm_phone(api, user_id, wrong(code)))
     stored = profile(user_id)
-    assert stored[users_store.FAILURES] == 10
+    assert stored[users_store.PRE_AUTH.count] == 10
     # The hourly limit on confirming (10 per userId) would also refuse now: lift it, to see the lock.
     _forget_hourly_limit("confirm-phone")
+    _forget_hourly_limit("confirm-phone-source")
     locked = confirm_phone(api, user_id, code)
     assert locked.status == 429 and locked.body["type"] == "general_rate_limit_exceeded"
-    reopens = -(-(stored[users_store.FAILED_AT] + codes.FIRST_LOCK_SECONDS * 1000) // 1000)
+    reopens = -(-(stored[users_store.PRE_AUTH.at] + codes.FIRST_LOCK_SECONDS * 1000) // 1000)
     assert locked.header("X-RateLimit-Reset") == str(reopens)
     assert locked.header("X-RateLimit-Remaining") == "0"
-    assert profile(user_id)[users_store.FAILURES] == 10  # a refusal while locked is not another failure
+    assert profile(user_id)[users_store.PRE_AUTH.count] == 10  # a refusal while locked is not another failure
     assert len(token_items(user_id)) == 1 and profile(user_id)["phoneVerification"] is False
 
     clock.advance(codes.FIRST_LOCK_SECONDS * 1000 + 1000)
     assert confirm_phone(api, user_id, code).status == 200
     stored = profile(user_id)
-    assert stored["phoneVerification"] is True and users_store.FAILURES not in stored
+    assert stored["phoneVerification"] is True and users_store.PRE_AUTH.count not in stored
 
 
 def test_each_failure_past_the_free_ones_doubles_the_lock(api, sent, ada_with_phone, clock):
     credential, user_id = ada_with_phone
     code = send_code(api, sent, credential)
-    users_store.update_user(user_id, {users_store.FAILURES: codes.FREE_FAILURES - 1})
+    users_store.update_user(user_id, {users_store.PRE_AUTH.count: codes.FREE_FAILURES - 1})
     assert_invalid_token(confirm_phone(api, user_id, wrong(code)))  # the 10th: locks for 30 s
     clock.advance(31_000)
     assert_invalid_token(confirm_phone(api, user_id, wrong(code)))  # the 11th: locks for 60 s
     stored = profile(user_id)
-    assert stored[users_store.FAILURES] == 11
+    assert stored[users_store.PRE_AUTH.count] == 11
     clock.advance(31_000)
     locked = confirm_phone(api, user_id, code)
     assert locked.status == 429
-    assert int(locked.header("X-RateLimit-Reset")) == -(-(stored[users_store.FAILED_AT] + 60_000) // 1000)
+    assert int(locked.header("X-RateLimit-Reset")) == -(-(stored[users_store.PRE_AUTH.at] + 60_000) // 1000)
 
 
 def test_a_new_code_does_not_reset_the_count(api, sent, ada_with_phone):
@@ -433,7 +434,7 @@ def test_a_new_code_does_not_reset_the_count(api, sent, ada_with_phone):
         assert_invalid_token(confirm_phone(api, user_id, wrong(code)))
     lift_cooldowns()
     send_code(api, sent, credential)
-    assert profile(user_id)[users_store.FAILURES] == 3
+    assert profile(user_id)[users_store.PRE_AUTH.count] == 3
 
 
 def _forget_hourly_limit(bucket: str) -> None:
@@ -446,13 +447,13 @@ def _forget_hourly_limit(bucket: str) -> None:
 def test_at_most_a_hundred_failures_then_locked_for_good(api, sent, ada_with_phone, clock):
     credential, user_id = ada_with_phone
     code = send_code(api, sent, credential)
-    users_store.update_user(user_id, {users_store.FAILURES: codes.MAX_FAILURES - 1, users_store.FAILED_AT: 0})
+    users_store.update_user(user_id, {users_store.PRE_AUTH.count: codes.MAX_FAILURES - 1, users_store.PRE_AUTH.at: 0})
     assert_invalid_token(confirm_phone(api, user_id, wrong(code)))  # the 100th
-    assert profile(user_id)[users_store.FAILURES] == codes.MAX_FAILURES
+    assert profile(user_id)[users_store.PRE_AUTH.count] == codes.MAX_FAILURES
     clock.advance(2 * 24 * 3600 * 1000)  # longer than the longest lock
     locked = confirm_phone(api, user_id, code)
     assert locked.status == 429 and locked.body["type"] == "general_rate_limit_exceeded"
-    assert profile(user_id)[users_store.FAILURES] == codes.MAX_FAILURES
+    assert profile(user_id)[users_store.PRE_AUTH.count] == codes.MAX_FAILURES
     assert profile(user_id)["phoneVerification"] is False
 
 
@@ -460,7 +461,7 @@ def test_a_code_spent_by_a_concurrent_request_is_refused(api, sent, ada_with_pho
     """Two confirmations of one code at once: exactly one succeeds."""
     _, user_id = ada_with_phone
     code = send_code(api, sent, ada_with_phone[0])
-    with racing(lambda: confirm_phone(api, user_id, code), "Delete") as concurrent:
+    with racing(lambda: confirm_phone(api, user_id, code), "Update", "TOKEN#") as concurrent:
         answer = confirm_phone(api, user_id, code)
     assert concurrent[0].status == 200
     assert_invalid_token(answer)

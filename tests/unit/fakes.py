@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from authcore.store.errors import ConflictError, StaleError
-from authcore.store.ratelimit import Window
+from authcore.store.errors import ConflictError, LimitError, StaleError
+from authcore.store.ratelimit import Charge, Window
 
 
 class FakeUsers:
@@ -38,15 +38,25 @@ class FakeUsers:
         self.users[user_id].update(changes)
         return dict(self.users[user_id])
 
-    def count_sign_in_attempt(self, email: str, window: str, previous: str, limit: int) -> tuple[str, dict | None]:
+    def count_sign_in_attempt(
+        self, email: str, source: str, hour: int, source_limit: int, email_limit: int
+    ) -> tuple[str, dict | None, int]:
         index = self.emails.get(email)
         if index is None:
-            return "unknown", None
-        index.pop(previous, None)
-        if index.get(window, 0) >= limit:
-            return "limited", dict(index)
-        index[window] = index.get(window, 0) + 1
-        return "ok", dict(index)
+            return "unknown", None, 0
+        if index.get("signIn", {}).get("h") != hour:
+            index["signIn"] = {"h": hour, "n": 0}
+        counts = index["signIn"]
+        if counts["n"] >= email_limit:
+            return "limited", dict(index), email_limit
+        if counts.get(source, 0) >= source_limit:
+            return "limited", dict(index), source_limit
+        counts["n"] += 1
+        counts[source] = counts.get(source, 0) + 1
+        return "ok", dict(index), 0
+
+    def sign_in_source(self, ip: str) -> str:
+        return f"s{ip}"
 
 
 class FakeSessions:
@@ -73,8 +83,10 @@ class FakeSessions:
         }
         self.users.sessions[session["digest"]] = dict(session)
         if sign_in_counter:
-            email, counter = sign_in_counter
-            self.users.emails[email].pop(counter, None)
+            email, _, source = sign_in_counter
+            counts = self.users.emails[email]["signIn"]
+            counts["n"] -= 1
+            counts.pop(source, None)
 
 
 class FakeRateLimit:
@@ -89,6 +101,14 @@ class FakeRateLimit:
         self.counts[(bucket, key)] = count + 1
         return Window(limit, limit - count - 1, reset, allowed=True)
 
+    def spend(self, charges: list[Charge], now: int) -> None:
+        """Every charge or none, like store.ratelimit.spend."""
+        for charge in charges:
+            if self.counts.get((charge.bucket, charge.key), 0) >= charge.limit:
+                raise LimitError(charge)
+        for charge in charges:
+            self.counts[(charge.bucket, charge.key)] = self.counts.get((charge.bucket, charge.key), 0) + 1
+
 
 class FakeCodeFailures:
     """Stands in for store.users where services.codes counts wrong codes.
@@ -97,15 +117,17 @@ class FakeCodeFailures:
     profile (the count changed meanwhile), or {} (the user is gone). Once used up: None.
     """
 
-    FAILURES = "codeFailures"
-    FAILED_AT = "codeFailedAt"
+    MFA_FAILURES = ("codeFailures", "codeFailedAt")
+    PRE_AUTH_FAILURES = ("preAuthFailures", "preAuthFailedAt")
 
     def __init__(self, answers: list[dict[str, Any] | None] | None = None) -> None:
         self.answers = list(answers or [])
         self.calls: list[tuple[str, int, int]] = []
+        self.counters: list[tuple[str, str]] = []  # which count each call was for
 
-    def record_code_failure(self, user_id: str, failures: int, now: int) -> dict[str, Any] | None:
+    def record_code_failure(self, user_id: str, counter: Any, failures: int, now: int) -> dict[str, Any] | None:
         self.calls.append((user_id, failures, now))
+        self.counters.append((counter.count, counter.at))
         return self.answers.pop(0) if self.answers else None
 
 
@@ -115,6 +137,8 @@ class FakeTokens:
     `issue_errors` / `spend_errors` are raised (in order) by the next issue / spend calls.
     `before_read` runs before every get_user_and_token, so a test can change the profile between reads.
     """
+
+    SPENT = "spentAt"
 
     def __init__(self) -> None:
         self.users: dict[str, dict[str, Any]] = {}

@@ -20,8 +20,10 @@ from authcore.store.ratelimit import Charge
 from .fakes import FakeCodeFailures, FakeTokens
 
 NOW = 1_700_000_000_123  # epoch ms, deliberately not a whole second
-FAILURES = real_users_store.FAILURES
-FAILED_AT = real_users_store.FAILED_AT
+FAILURES = real_users_store.MFA.count
+FAILED_AT = real_users_store.MFA.at
+PRE_AUTH_FAILURES = real_users_store.PRE_AUTH.count
+PRE_AUTH_FAILED_AT = real_users_store.PRE_AUTH.at
 
 
 @pytest.fixture
@@ -67,7 +69,19 @@ def assert_locked(error: ApiError, limit: int, reset: int) -> None:
 
 
 def test_fake_carries_the_store_attribute_names():
-    assert (FakeCodeFailures.FAILURES, FakeCodeFailures.FAILED_AT) == (FAILURES, FAILED_AT)
+    assert (codes.MFA.count, codes.MFA.at) == FakeCodeFailures.MFA_FAILURES
+    assert (codes.PRE_AUTH.count, codes.PRE_AUTH.at) == FakeCodeFailures.PRE_AUTH_FAILURES
+
+
+def test_the_two_counts_are_apart():
+    """API.md §7: the pre-auth and MFA counts are different attributes, so one never locks the other."""
+    assert {codes.MFA.count, codes.MFA.at}.isdisjoint({codes.PRE_AUTH.count, codes.PRE_AUTH.at})
+    codes.ensure_unlocked({"userId": "u", FAILURES: codes.MAX_FAILURES, FAILED_AT: NOW}, codes.PRE_AUTH)
+
+
+def test_a_wrong_code_is_counted_on_the_count_it_names(clock, failures):
+    codes.wrong_code({"userId": "u", FAILURES: 7}, codes.PRE_AUTH)
+    assert failures.calls == [("u", 0, NOW)] and failures.counters == [FakeCodeFailures.PRE_AUTH_FAILURES]
 
 
 # --- lock_seconds --------------------------------------------------------------------------------
@@ -107,12 +121,12 @@ def test_the_lock_never_shrinks_as_failures_grow():
 
 
 def test_open_below_ten_failures_even_right_after_one(clock):
-    codes.ensure_unlocked({"userId": "u"})
-    codes.ensure_unlocked({"userId": "u", FAILURES: 9, FAILED_AT: NOW})
+    codes.ensure_unlocked({"userId": "u"}, codes.MFA)
+    codes.ensure_unlocked({"userId": "u", FAILURES: 9, FAILED_AT: NOW}, codes.MFA)
 
 
 def test_locked_right_after_the_tenth_failure(clock):
-    error = error_of(lambda: codes.ensure_unlocked({"userId": "u", FAILURES: 10, FAILED_AT: NOW}))
+    error = error_of(lambda: codes.ensure_unlocked({"userId": "u", FAILURES: 10, FAILED_AT: NOW}, codes.MFA))
     # ceil((NOW + 30 000) / 1000): the failure time is not a whole second, so this rounds up.
     assert_locked(error, 10, 1_700_000_031)
 
@@ -120,7 +134,7 @@ def test_locked_right_after_the_tenth_failure(clock):
 def test_lock_reset_is_the_ceiling_of_failure_time_plus_lock(clock):
     failed_at = NOW - 5_000
     clock["now"] = NOW
-    error = error_of(lambda: codes.ensure_unlocked({"userId": "u", FAILURES: 12, FAILED_AT: failed_at}))
+    error = error_of(lambda: codes.ensure_unlocked({"userId": "u", FAILURES: 12, FAILED_AT: failed_at}, codes.MFA))
     assert_locked(error, 10, -(-(failed_at + 120_000) // 1000))
     assert error.headers["X-RateLimit-Reset"] == "1700000116"
 
@@ -128,22 +142,22 @@ def test_lock_reset_is_the_ceiling_of_failure_time_plus_lock(clock):
 def test_lock_reset_on_a_whole_second_is_not_rounded_up(clock):
     failed_at = 1_700_000_000_000
     clock["now"] = failed_at + 1
-    error = error_of(lambda: codes.ensure_unlocked({"userId": "u", FAILURES: 10, FAILED_AT: failed_at}))
+    error = error_of(lambda: codes.ensure_unlocked({"userId": "u", FAILURES: 10, FAILED_AT: failed_at}, codes.MFA))
     assert error.headers["X-RateLimit-Reset"] == "1700000030"
 
 
 def test_open_again_once_the_lock_has_passed(clock):
     user = {"userId": "u", FAILURES: 11, FAILED_AT: NOW}
     clock["now"] = NOW + 60_000 - 1
-    error_of(lambda: codes.ensure_unlocked(user))
+    error_of(lambda: codes.ensure_unlocked(user, codes.MFA))
     clock["now"] = NOW + 60_000
-    codes.ensure_unlocked(user)
+    codes.ensure_unlocked(user, codes.MFA)
 
 
 @pytest.mark.parametrize("count", [100, 101, 10_000])
 def test_at_max_failures_always_locked(clock, count):
     clock["now"] = NOW + 365 * 24 * 3600 * 1000  # a year later: still locked
-    error = error_of(lambda: codes.ensure_unlocked({"userId": "u", FAILURES: count, FAILED_AT: NOW}))
+    error = error_of(lambda: codes.ensure_unlocked({"userId": "u", FAILURES: count, FAILED_AT: NOW}, codes.MFA))
     assert_locked(error, 100, clock["now"] // 1000 + 24 * 3600)
 
 
@@ -151,40 +165,40 @@ def test_at_max_failures_always_locked(clock, count):
 
 
 def test_a_wrong_code_is_counted_once_and_answers_401(clock, failures):
-    error = codes.wrong_code({"userId": "u", FAILURES: 3})
+    error = codes.wrong_code({"userId": "u", FAILURES: 3}, codes.MFA)
     assert isinstance(error, ApiError) and error.type == "user_invalid_token" and error.status == 401
     assert failures.calls == [("u", 3, NOW)]
 
 
 def test_a_first_wrong_code_counts_from_zero(clock, failures):
-    codes.wrong_code({"userId": "u"})
+    codes.wrong_code({"userId": "u"}, codes.MFA)
     assert failures.calls == [("u", 0, NOW)]
 
 
 def test_a_concurrent_failure_is_retried_with_the_new_count(clock, failures):
     failures.answers = [{"userId": "u", FAILURES: 5, FAILED_AT: NOW - 1}, None]
-    error = codes.wrong_code({"userId": "u", FAILURES: 4})
+    error = codes.wrong_code({"userId": "u", FAILURES: 4}, codes.MFA)
     assert error.type == "user_invalid_token"
     assert failures.calls == [("u", 4, NOW), ("u", 5, NOW)]
 
 
 def test_concurrent_failures_that_lock_answer_429(clock, failures):
     failures.answers = [{"userId": "u", FAILURES: 10, FAILED_AT: NOW - 1_000}]
-    error = error_of(lambda: codes.wrong_code({"userId": "u", FAILURES: 9}))
+    error = error_of(lambda: codes.wrong_code({"userId": "u", FAILURES: 9}, codes.MFA))
     assert_locked(error, 10, -(-(NOW - 1_000 + 30_000) // 1000))
     assert len(failures.calls) == 1  # not counted again once locked
 
 
 def test_a_user_gone_meanwhile_answers_401(clock, failures):
     failures.answers = [{}]
-    error = codes.wrong_code({"userId": "u", FAILURES: 2})
+    error = codes.wrong_code({"userId": "u", FAILURES: 2}, codes.MFA)
     assert error.type == "user_invalid_token" and error.status == 401
     assert len(failures.calls) == 1
 
 
 def test_endless_races_end_in_a_429(clock, failures):
     failures.answers = [{"userId": "u", FAILURES: 1}] * 10
-    error = error_of(lambda: codes.wrong_code({"userId": "u", FAILURES: 0}))
+    error = error_of(lambda: codes.wrong_code({"userId": "u", FAILURES: 0}, codes.MFA))
     assert_locked(error, 10, NOW // 1000 + 30)
     assert len(failures.calls) == codes.WRITE_ATTEMPTS
 
@@ -244,7 +258,7 @@ def _store_token(tokens, user=None, **token):
 
 
 def test_verify_spends_the_token_and_returns_it(clock, tokens, failures):
-    stored = _store_token(tokens, {**USER, FAILURES: 4})
+    stored = _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 4})
     assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True) == stored
     (user_id, use), *_ = tokens.spent
     assert user_id == "u" and len(tokens.spent) == 1
@@ -259,21 +273,21 @@ def test_verify_of_an_unknown_user_answers_401(clock, tokens, failures):
 
 
 def test_a_wrong_code_counts_when_failures_count(clock, tokens, failures):
-    _store_token(tokens, {**USER, FAILURES: 2})
+    _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 2})
     error = error_of(lambda: codes.verify("u", "other-hash", codes.EMAIL_VERIFICATION, counts_failures=True))
     assert error.type == "user_invalid_token"
     assert failures.calls == [("u", 2, NOW)] and tokens.spent == []
 
 
 def test_a_wrong_secret_does_not_count_when_failures_do_not(clock, tokens, failures):
-    _store_token(tokens, {**USER, FAILURES: 2})
+    _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 2})
     error = error_of(lambda: codes.verify("u", "other-hash", codes.EMAIL_VERIFICATION, counts_failures=False))
     assert error.type == "user_invalid_token"
     assert failures.calls == [] and tokens.spent == []
 
 
 def test_a_lock_refuses_only_where_failures_count(clock, tokens, failures):
-    stored = _store_token(tokens, {**USER, FAILURES: 10, FAILED_AT: NOW})
+    stored = _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 10, PRE_AUTH_FAILED_AT: NOW})
     error = error_of(lambda: codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True))
     assert error.status == 429 and tokens.spent == []
     assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=False) == stored
@@ -288,12 +302,12 @@ def test_a_spent_token_answers_401(clock, tokens, failures):
 
 
 def test_a_stale_profile_is_read_again_then_spent(clock, tokens, failures):
-    stored = _store_token(tokens, {**USER, FAILURES: 1})
+    stored = _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 1})
     tokens.spend_errors = [StaleError()]
 
     def failure_counted_meanwhile(store):
         if store.reads == 2:
-            store.users["u"][FAILURES] = 2
+            store.users["u"][PRE_AUTH_FAILURES] = 2
 
     tokens.before_read = failure_counted_meanwhile
     assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True) == stored
@@ -302,12 +316,12 @@ def test_a_stale_profile_is_read_again_then_spent(clock, tokens, failures):
 
 
 def test_a_stale_profile_that_is_now_locked_answers_429(clock, tokens, failures):
-    _store_token(tokens, {**USER, FAILURES: 9})
+    _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 9})
     tokens.spend_errors = [StaleError()]
 
     def locked_meanwhile(store):
         if store.reads == 2:
-            store.users["u"].update({FAILURES: 10, FAILED_AT: NOW})
+            store.users["u"].update({PRE_AUTH_FAILURES: 10, PRE_AUTH_FAILED_AT: NOW})
 
     tokens.before_read = locked_meanwhile
     error = error_of(lambda: codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True))
@@ -562,7 +576,7 @@ def _holds(condition: str, names: dict, values: dict, item: dict) -> bool:
 def _recorded_condition(monkeypatch, failures_as_read: int) -> tuple[str, dict, dict]:
     fake = CapturingClient()
     monkeypatch.setattr(real_users_store, "client", lambda: fake)
-    assert real_users_store.record_code_failure("u", failures_as_read, NOW) is None
+    assert real_users_store.record_code_failure("u", codes.MFA, failures_as_read, NOW) is None
     (update,) = fake.updates
     assert update["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
     return update["ConditionExpression"], update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]
@@ -571,7 +585,7 @@ def _recorded_condition(monkeypatch, failures_as_read: int) -> tuple[str, dict, 
 def test_record_code_failure_sets_the_next_count_and_the_time(monkeypatch):
     fake = CapturingClient()
     monkeypatch.setattr(real_users_store, "client", lambda: fake)
-    real_users_store.record_code_failure("u", 4, NOW)
+    real_users_store.record_code_failure("u", codes.MFA, 4, NOW)
     (update,) = fake.updates
     names, values = update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]
     assert update["Key"] == {"pk": {"S": "USER#u"}, "sk": {"S": "PROFILE"}}

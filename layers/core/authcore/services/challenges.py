@@ -32,7 +32,7 @@ from authcore.store import mfa as mfa_store
 from authcore.store.errors import LimitError, SpentError, StaleError
 from authcore.store.mfa import RECOVERY_CODES, FactorProof
 
-MAX_WRONG_CODES = 5  # per challenge; the per-user failure count spans challenges
+MAX_WRONG_CODES = 5  # per challenge; the user's MFA failure count spans challenges
 LIFETIME_MS = codes.CODE_LIFETIME_MS
 # Factors whose challenge sends a code, and how.
 SENT = {"email": codes.EMAIL_CHALLENGE, "phone": codes.PHONE_CHALLENGE}
@@ -138,7 +138,7 @@ def _proof(user: dict[str, Any], challenge: dict[str, Any], otp: str) -> FactorP
             raise codes.WrongCodeError(guess=False)
         if not hmac.compare_digest(keyed_hash(user_id, otp), challenge["hash"]):
             raise codes.WrongCodeError()
-        return FactorProof(codes.failure_count(user))
+        return FactorProof(codes.failure_count(user, codes.MFA))
     if factor == "totp":
         authenticator = verified_authenticator(user)
         if authenticator is None:
@@ -153,7 +153,7 @@ def _proof(user: dict[str, Any], challenge: dict[str, Any], otp: str) -> FactorP
         raise codes.WrongCodeError()
     if used:
         raise codes.WrongCodeError(guess=False)  # spent already (a replay, or a race just lost)
-    return FactorProof(codes.failure_count(user), recovery_code_hash=code_hash)
+    return FactorProof(codes.failure_count(user, codes.MFA), recovery_code_hash=code_hash)
 
 
 def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
@@ -169,7 +169,7 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
     observability.identify(principal.user["userId"])
     for _ in range(WRITE_ATTEMPTS):
         user, session, challenge = principal.user, principal.session, principal.items.get(challenge_sk)
-        codes.ensure_unlocked(user)
+        codes.ensure_unlocked(user, codes.MFA)
         now = now_ms()
         if challenge is None or challenge.get("factor") is None or challenge["expire"] <= now:
             raise ApiError("user_invalid_token")
@@ -187,7 +187,7 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
             challenges_store.complete(challenge, proof, session_factors, now, completed)
         except codes.WrongCodeError as wrong:
             burn = challenge[challenges_store.ATTEMPTS] + 1 >= MAX_WRONG_CODES
-            failures = codes.failure_count(user) if wrong.guess else None
+            failures = codes.failure_count(user, codes.MFA) if wrong.guess else None
             try:
                 challenges_store.record_wrong_code(challenge, failures, burn, now)
             except StaleError:

@@ -1,5 +1,5 @@
 """One-time codes and link secrets: issuing them with their message, spending them once, and the
-per-user count of wrong codes that every code check shares (API.md §4.3, §4.4, §4.6)."""
+per-user counts of wrong codes (API.md §4.3, §4.4, §4.6, §7)."""
 
 from __future__ import annotations
 
@@ -73,20 +73,31 @@ def send_cooldown(channel: str, address: str) -> Charge:
     return Charge(f"send-{channel}", address, 1, SEND_COOLDOWN_SECONDS, cooldown=True)
 
 
-def send_budgets(channel: str, address: str, user_id: str) -> list[Charge]:
+def send_budgets(channel: str, address: str, user_id: str, anonymous: bool = False) -> list[Charge]:
     """What one message spends besides the cooldown: the destination's and the user's daily budgets,
-    and the deployment's hourly one (settings().budgets)."""
+    and the deployment's hourly one (settings().budgets).
+
+    An `anonymous` message (a sign-in code anyone may ask for) may also use at most half of the
+    destination's and the user's daily budgets: a stranger cannot use up the rest, which carries the
+    messages of signed-in sessions (MFA codes, verification) (API.md §7, docs/security.md §2).
+    """
     budgets = settings().budgets
     per_destination, per_hour = (
         (budgets.email_per_destination_per_day, budgets.email_per_hour)
         if channel == "email"
         else (budgets.sms_per_destination_per_day, budgets.sms_per_hour)
     )
-    return [
+    charges = [
         Charge(f"send-{channel}-day", address, per_destination, DAY),
         Charge("send-user-day", user_id, budgets.messages_per_user_per_day, DAY),
         Charge(f"send-{channel}-all", "deployment", per_hour, HOUR),
     ]
+    if anonymous:
+        charges += [
+            Charge(f"send-{channel}-day-anonymous", address, max(per_destination // 2, 1), DAY),
+            Charge("send-user-day-anonymous", user_id, max(budgets.messages_per_user_per_day // 2, 1), DAY),
+        ]
+    return charges
 
 
 def ensure_sms_allowed(phone: str) -> None:
@@ -100,7 +111,12 @@ def ensure_sms_allowed(phone: str) -> None:
         raise ApiError("general_argument_invalid", "Invalid `phone` param: SMS to this country is not enabled.")
 
 
-# --- the failure counter -------------------------------------------------------------------------
+# --- the failure counters ------------------------------------------------------------------------
+
+# The two per-user counts of consecutive wrong codes (API.md §7): codes presented without a session,
+# and wrong answers of signed-in sessions. A success resets only its own count.
+PRE_AUTH = users_store.PRE_AUTH
+MFA = users_store.MFA
 
 
 class WrongCodeError(Exception):
@@ -112,9 +128,9 @@ class WrongCodeError(Exception):
         self.guess = guess
 
 
-def failure_count(user: dict[str, Any]) -> int:
-    """Consecutive wrong codes of the user, as read."""
-    return user.get(users_store.FAILURES, 0)
+def failure_count(user: dict[str, Any], counter: users_store.Failures) -> int:
+    """Consecutive wrong codes of the user on `counter`, as read."""
+    return user.get(counter.count, 0)
 
 
 def lock_seconds(failures: int) -> int:
@@ -124,13 +140,13 @@ def lock_seconds(failures: int) -> int:
     return min(FIRST_LOCK_SECONDS * 2 ** min(failures - FREE_FAILURES, 32), LONGEST_LOCK_SECONDS)
 
 
-def ensure_unlocked(user: dict[str, Any]) -> None:
-    """429 while the user's code checks are locked by consecutive wrong codes."""
-    failures = failure_count(user)
+def ensure_unlocked(user: dict[str, Any], counter: users_store.Failures) -> None:
+    """429 while the code checks that `counter` guards are locked by consecutive wrong codes."""
+    failures = failure_count(user, counter)
     now = now_ms()
     if failures >= MAX_FAILURES:
         raise rate_limited(MAX_FAILURES, now // 1000 + LONGEST_LOCK_SECONDS)
-    reopens = user.get(users_store.FAILED_AT, 0) + lock_seconds(failures) * 1000
+    reopens = user.get(counter.at, 0) + lock_seconds(failures) * 1000
     if failures >= FREE_FAILURES and now < reopens:
         raise rate_limited(FREE_FAILURES, -(-reopens // 1000))
 
@@ -141,17 +157,17 @@ def count_failure(previous: int) -> None:
         observability.count("CodeLockout")
 
 
-def wrong_code(user: dict[str, Any]) -> ApiError:
-    """Count a wrong code against the user (exactly once, under any concurrency) and return the 401."""
+def wrong_code(user: dict[str, Any], counter: users_store.Failures) -> ApiError:
+    """Count a wrong code on `counter` (exactly once, under any concurrency) and return the 401."""
     for _ in range(WRITE_ATTEMPTS):
-        fresh = users_store.record_code_failure(user["userId"], failure_count(user), now_ms())
+        fresh = users_store.record_code_failure(user["userId"], counter, failure_count(user, counter), now_ms())
         if fresh is None:  # counted
-            count_failure(failure_count(user))
+            count_failure(failure_count(user, counter))
             return ApiError("user_invalid_token")
         if not fresh.get("userId"):  # the user is gone
             return ApiError("user_invalid_token")
         user = fresh
-        ensure_unlocked(user)
+        ensure_unlocked(user, counter)
     raise rate_limited(FREE_FAILURES, now_ms() // 1000 + FIRST_LOCK_SECONDS)
 
 
@@ -171,6 +187,7 @@ def issue_and_send(
     phrase: str = "",
     fields: dict[str, Any] | None = None,
     key_of: Callable[[dict[str, Any]], dict[str, str]] = tokens_store.key_of,
+    anonymous: bool = False,
 ) -> dict[str, Any]:
     """Store a token (spending `charges` and the address's send cooldown, creating `new_user` with
     it), then send its secret to `address`.
@@ -178,12 +195,13 @@ def issue_and_send(
     `make_secret` returns (secret, stored hash); `send(secret, token)` delivers it and raises
     DeliveryError on failure, in which case everything is undone and the client gets a 503.
     `fields` are stored on the token too; `key_of(token)` is where it is stored (an MFA challenge
-    goes by its id, a code by its hash). Raises ConflictError when `new_user` collides with an existing user.
+    goes by its id, a code by its hash). `anonymous` when no session asked for it (see send_budgets).
+    Raises ConflictError when `new_user` collides with an existing user.
     """
     channel = "email" if ADDRESS_FIELD[kind] == "email" else "sms"
     if channel == "sms":
         ensure_sms_allowed(address)
-    charges = [*charges, send_cooldown(channel, address), *send_budgets(channel, address, user_id)]
+    charges = [*charges, send_cooldown(channel, address), *send_budgets(channel, address, user_id, anonymous)]
     now = now_ms()
     for _ in range(ISSUE_ATTEMPTS):
         secret, hashed = make_secret()
@@ -226,9 +244,14 @@ def issue_and_send(
 # --- spending ------------------------------------------------------------------------------------
 
 
+def spent(token: dict[str, Any] | None) -> bool:
+    """The code or link was used already (a double submit, a retry): no guess, so never counted."""
+    return token is not None and tokens_store.SPENT in token
+
+
 def usable(token: dict[str, Any] | None, kinds: tuple[str, ...], user: dict[str, Any]) -> bool:
-    """The token exists, is of an accepted kind, is unexpired, and was sent to the user's current address."""
-    if token is None or token.get("kind") not in kinds or token["expire"] <= now_ms():
+    """The token exists unspent, is of an accepted kind, is unexpired, and was sent to the user's current address."""
+    if token is None or spent(token) or token.get("kind") not in kinds or token["expire"] <= now_ms():
         return False
     return user.get(ADDRESS_FIELD[token["kind"]], "") == token.get("address")
 
@@ -242,7 +265,7 @@ def token_use(user: dict[str, Any], token: dict[str, Any], first_proof: bool = F
         now=now_ms(),
         address_field=address_field,
         address=token["address"],
-        failures=failure_count(user),
+        failures=failure_count(user, PRE_AUTH),
         first_proof=first_proof,
         other_address=user.get(users_store.OTHER_ADDRESS[address_field], "") if first_proof else "",
         newly_verified=not user.get(f"{address_field}Verification", False),
@@ -260,16 +283,17 @@ def is_first_proof(user: dict[str, Any], token: dict[str, Any]) -> bool:
 def verify(user_id: str, hashed: str, kind: str, counts_failures: bool) -> dict[str, Any]:
     """Spend a verification token: the address it was sent to becomes verified. Returns the token.
 
-    `counts_failures` for guessable codes: a lock refuses, and a wrong code counts.
+    `counts_failures` for guessable codes: a pre-auth lock refuses, and a wrong code counts (a spent one does not).
     """
     for _ in range(WRITE_ATTEMPTS):
         user, token = tokens_store.get_user_and_token(user_id, hashed)
         if user is None:
             raise ApiError("user_invalid_token")
         if counts_failures:
-            ensure_unlocked(user)
+            ensure_unlocked(user, PRE_AUTH)
         if not usable(token, (kind,), user):
-            raise wrong_code(user) if counts_failures else ApiError("user_invalid_token")
+            counted = counts_failures and not spent(token)
+            raise wrong_code(user, PRE_AUTH) if counted else ApiError("user_invalid_token")
         try:
             tokens_store.spend(user_id, token_use(user, token))
         except SpentError:

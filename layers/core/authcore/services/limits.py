@@ -31,8 +31,20 @@ def limit_reached(limited: LimitError, now: int) -> ApiError:
     return rate_limited(limited.charge.limit, limited.reset or limited.charge.reset(now))
 
 
+# A key's hourly limit split by source address (API.md §7): SOURCE_LIMIT per (key, source address),
+# and KEY_LIMIT per key from all sources together. One address cannot exhaust a key for everyone;
+# KEY_LIMIT still bounds what many addresses can try (docs/security.md §2 has the arithmetic).
+SOURCE_LIMIT = 10
+KEY_LIMIT = 100
+
+
 def hourly(bucket: str, key: str, limit: int = 10) -> Charge:
     return Charge(bucket, key, limit, HOUR)
+
+
+def per_source(bucket: str, key: str, ip: str) -> list[Charge]:
+    """The hourly charges of one attempt on `key` from `ip`: per (key, ip), and per key."""
+    return [hourly(f"{bucket}-source", f"{key} {ip}", SOURCE_LIMIT), hourly(bucket, key, KEY_LIMIT)]
 
 
 def enforce(bucket: str, key: str, limit: int = 10, window_seconds: int = HOUR) -> None:

@@ -152,7 +152,7 @@ def totp_proof(user: dict[str, Any], authenticator: dict[str, Any], otp: str) ->
     fresh = [step for step in steps if step > user.get(TOTP_STEP, 0)]
     if not fresh:
         raise codes.WrongCodeError(guess=False)  # a replay: known, so not a guess
-    return FactorProof(codes.failure_count(user), totp_step=fresh[0])
+    return FactorProof(codes.failure_count(user, codes.MFA), totp_step=fresh[0])
 
 
 def verify_authenticator(principal: Principal, type_: str, body: VerifyAuthenticator, caller: Caller) -> Account:
@@ -165,11 +165,11 @@ def verify_authenticator(principal: Principal, type_: str, body: VerifyAuthentic
             raise ApiError("user_authenticator_not_found")
         if authenticator.get("verified"):
             raise ApiError("user_authenticator_already_verified")
-        codes.ensure_unlocked(user)
+        codes.ensure_unlocked(user, codes.MFA)
         try:
             proof = totp_proof(user, authenticator, body.otp)
         except codes.WrongCodeError as wrong:
-            raise (codes.wrong_code(user) if wrong.guess else ApiError("user_invalid_token")) from None
+            raise (codes.wrong_code(user, codes.MFA) if wrong.guess else ApiError("user_invalid_token")) from None
         now = now_ms()
         session_factors = mfa_store.factors_update(session, with_factor(session, "totp"), now, challenged=False)
         try:

@@ -26,7 +26,6 @@ from authcore.store.errors import ConflictError
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
 
-LIMIT = 10
 SendCode = Callable[[str, dict[str, Any]], None]
 # What a sign-in code proves: the factor the session starts with, and the session's provider.
 SIGN_IN = {codes.EMAIL_SIGN_IN: ("email", "token"), codes.PHONE_SIGN_IN: ("phone", "phone")}
@@ -54,6 +53,7 @@ def _create_token(
                 send=send_code,
                 new_user=created,
                 phrase=phrase,
+                anonymous=True,
             )
         except ConflictError as conflict:
             if conflict.what == "user":
@@ -73,10 +73,7 @@ def create_email_token(body: EmailToken, caller: Caller) -> Token:
         variables = {"project": settings().project_name, "name": "", "code": code, "minutes": "10", "phrase": phrase}
         email.send(body.email, render_email("email-sign-in-code", caller.locale, variables))
 
-    charges = [
-        limits.hourly("email-token", body.email),
-        limits.hourly("email-token-ip", caller.ip),
-    ]
+    charges = [*limits.per_source("email-token", body.email, caller.ip), limits.hourly("email-token-ip", caller.ip)]
     return _create_token(codes.EMAIL_SIGN_IN, body.email, body.userId, charges, send_code, phrase)
 
 
@@ -89,10 +86,7 @@ def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
         variables = {"project": settings().project_name, "code": code, "minutes": "10"}
         sms.send(body.phone, render_sms("sms-sign-in-code", caller.locale, variables))
 
-    charges = [
-        limits.hourly("phone-token", body.phone),
-        limits.hourly("phone-token-ip", caller.ip),
-    ]
+    charges = [*limits.per_source("phone-token", body.phone, caller.ip), limits.hourly("phone-token-ip", caller.ip)]
     return _create_token(codes.PHONE_SIGN_IN, body.phone, body.userId, charges, send_code)
 
 
@@ -103,7 +97,7 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
     if caller.credential and find_session(caller.credential):
         raise ApiError("user_session_already_exists")
     limits.enforce_all(
-        limits.hourly("token-session", body.userId),
+        *limits.per_source("token-session", body.userId, caller.ip),
         limits.hourly("token-session-ip", caller.ip),
     )
     if not is_code(body.secret):
@@ -111,16 +105,18 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
     user, token = tokens_store.get_user_and_token(body.userId, keyed_hash(body.userId, body.secret))
     if user is None:
         raise ApiError("user_invalid_token")
-    codes.ensure_unlocked(user)
+    codes.ensure_unlocked(user, codes.PRE_AUTH)
     kinds = tuple(SIGN_IN)
+    if codes.spent(token):
+        raise ApiError("user_invalid_token")  # a double submit: no guess (API.md §7)
     if not codes.usable(token, kinds, user):
-        raise codes.wrong_code(user)
+        raise codes.wrong_code(user, codes.PRE_AUTH)
     if not user.get("status", True):
         raise ApiError("user_blocked")
     factor, provider = SIGN_IN[token["kind"]]
 
     def token_use_for(fresh: dict[str, Any]) -> TokenUse:
-        codes.ensure_unlocked(fresh)
+        codes.ensure_unlocked(fresh, codes.PRE_AUTH)
         if not codes.usable(token, kinds, fresh):
             raise ApiError("user_invalid_token")
         return codes.token_use(fresh, token, codes.is_first_proof(fresh, token))

@@ -35,7 +35,6 @@ from authcore.store.tokens import TokenUse
 MAX_SESSIONS = 10
 MAX_INCOMPLETE = 10  # incomplete sessions the cap may leave beyond MAX_SESSIONS, the oldest ending first
 INCOMPLETE_LIFETIME_MS = 15 * 60 * 1000
-SIGN_IN_LIMIT = 10
 WRITE_ATTEMPTS = 5
 
 
@@ -148,7 +147,7 @@ def start_session(
     provider: str,
     factors: list[str],
     provider_uid: str = "",
-    sign_in_counter: tuple[str, str] | None = None,
+    sign_in_counter: tuple[str, int, str] | None = None,
     token_use_for: Callable[[dict[str, Any]], TokenUse] | None = None,
     end_all_sessions: bool = False,
     lifetime_seconds: float | None = None,
@@ -208,18 +207,25 @@ def start_session(
 
 @sign_in("password")
 def create_email_password_session(body: EmailPasswordSession, caller: Caller) -> NewSession:
-    """Password sign-in. Unknown email, wrong password and limits answer alike for known and unknown emails."""
+    """Password sign-in. Unknown email, wrong password and limits answer alike for known and unknown emails.
+
+    Attempts are limited per (email, source address) and per email with a far higher ceiling (API.md
+    §7), so one address cannot lock the owner out; a success gives its own attempt back and clears
+    its source's count, never anything else (no code count: those guard other paths).
+    """
     if caller.credential and find_session(caller.credential):
         raise ApiError("user_session_already_exists")
     hour = int(time.time()) // limits.HOUR
-    counter, previous = f"signIn{hour}", f"signIn{hour - 1}"
-    status, index = users_store.count_sign_in_attempt(body.email, counter, previous, SIGN_IN_LIMIT)
+    source = users_store.sign_in_source(caller.ip)
+    status, index, limit = users_store.count_sign_in_attempt(
+        body.email, source, hour, limits.SOURCE_LIMIT, limits.KEY_LIMIT
+    )
     if status == "unknown":
-        limits.enforce("sign-in-unknown", body.email, SIGN_IN_LIMIT)
+        limits.enforce_all(*limits.per_source("sign-in-unknown", body.email, caller.ip))
         verify_password(None, body.password)
         raise ApiError("user_invalid_credentials")
     if status == "limited":
-        raise limits.rate_limited(SIGN_IN_LIMIT, (hour + 1) * limits.HOUR)
+        raise limits.rate_limited(limit, (hour + 1) * limits.HOUR)
     user = users_store.get_user(index["userId"])
     if user is None or not verify_password(user.get("passwordHash"), body.password):
         raise ApiError("user_invalid_credentials")
@@ -233,7 +239,7 @@ def create_email_password_session(body: EmailPasswordSession, caller: Caller) ->
         "email",
         ["password"],
         provider_uid=body.email,
-        sign_in_counter=(body.email, counter),
+        sign_in_counter=(body.email, hour, source),
         lifetime_seconds=body.duration,
     )
 

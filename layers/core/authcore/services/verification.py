@@ -19,8 +19,6 @@ from authcore.security.tokens import digest, new_secret_and_digest
 from authcore.services import codes, limits
 from authcore.services.auth import Principal
 
-LIMIT = 10
-
 
 def link(url: str, **params: str) -> str:
     """`url` with `params` added to its query (existing parameters and the fragment are kept)."""
@@ -62,10 +60,10 @@ def create_email_verification(principal: Principal, body: CreateEmailVerificatio
     return codes.token_model(token)
 
 
-def update_email_verification(body: UpdateVerification) -> Token:
+def update_email_verification(body: UpdateVerification, caller: Caller) -> Token:
     """Follow the link: the secret is spent and the email it was sent to becomes verified."""
     observability.identify(body.userId)
-    limits.enforce("confirm-email", body.userId, LIMIT)
+    limits.enforce_all(*limits.per_source("confirm-email", body.userId, caller.ip))
     token = codes.verify(body.userId, digest(body.secret), codes.EMAIL_VERIFICATION, counts_failures=False)
     return codes.token_model(token)
 
@@ -97,10 +95,10 @@ def create_phone_verification(principal: Principal, caller: Caller) -> Token:
     return codes.token_model(token)
 
 
-def update_phone_verification(body: UpdateVerification) -> Token:
+def update_phone_verification(body: UpdateVerification, caller: Caller) -> Token:
     """Type the code: it is spent and the phone it was sent to becomes verified. Wrong codes count."""
     observability.identify(body.userId)
-    limits.enforce("confirm-phone", body.userId, LIMIT)
+    limits.enforce_all(*limits.per_source("confirm-phone", body.userId, caller.ip))
     if not is_code(body.secret):
         raise ApiError("user_invalid_token")
     token = codes.verify(body.userId, keyed_hash(body.userId, body.secret), codes.PHONE_VERIFICATION, True)

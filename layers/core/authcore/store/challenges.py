@@ -81,7 +81,7 @@ def complete(
 
 def record_wrong_code(challenge: dict[str, Any], failures: int | None, burn: bool, now_ms: int) -> None:
     """Count a wrong code on the challenge (deleting it when `burn`) and, unless `failures` is None,
-    on the user, at once, if both counts are as read; StaleError otherwise."""
+    on the user's MFA count, at once, if both counts are as read; StaleError otherwise."""
     key = marshal(key_of(challenge))
     condition = _as_read(challenge, now_ms)
     if burn:
@@ -93,5 +93,6 @@ def record_wrong_code(challenge: dict[str, Any], failures: int | None, burn: boo
         }
     items = [challenge_item]
     if failures is not None:
-        items.append({"Update": users.code_failure(failures, now_ms).as_update(user_key(challenge["userId"]))})
+        failure = users.code_failure(users.MFA, failures, now_ms)
+        items.append({"Update": failure.as_update(user_key(challenge["userId"]))})
     transact(items)

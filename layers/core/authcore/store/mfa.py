@@ -46,7 +46,7 @@ class FactorProof:
             code = update.name(RECOVERY_CODES, self.recovery_code_hash)
             update.set((RECOVERY_CODES, self.recovery_code_hash), True)
             update.condition(f"{code} = {update.value(False)}")
-        return users.reset_code_failures(update, self.failures)
+        return users.reset_code_failures(update, users.MFA, self.failures)
 
 
 def factors_update(

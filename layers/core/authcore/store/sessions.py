@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from authcore.store import users
 from authcore.store.errors import SpentError, StaleError
 from authcore.store.table import (
     cancellation_codes,
@@ -58,12 +59,13 @@ def create_session(
     user: dict[str, Any],
     session: dict[str, Any],
     evict: list[str],
-    sign_in_counter: tuple[str, str] | None = None,
+    sign_in_counter: tuple[str, int, str] | None = None,
     token_use: TokenUse | None = None,
 ) -> None:
     """Write a session, record it (and the access time) on the profile and end the `evict` sessions,
-    in one transaction. Also in it: reset the (email, counter attribute) password sign-in counter,
-    or spend the one-time code that signs the user in (`token_use`).
+    in one transaction. Also in it: give back the password attempt (`sign_in_counter`: email, the
+    hour it was counted in, the source's entry), or spend the one-time code that signs the user in
+    (`token_use`).
 
     Raises StaleError when another write changed the profile since `user` was read, SpentError when
     the code can no longer be used.
@@ -77,7 +79,7 @@ def create_session(
     deletes = _end_in(profile, user_id, user.get(SESSIONS_REV, 0), evict)
     items: list[dict[str, Any]] = []
     if token_use:
-        items.append(token_use.token_delete(user_id))
+        items.append(token_use.token_spend(user_id))
         token_use.apply_to(profile)
         if other_index := token_use.other_index_delete(user_id):
             items.append(other_index)
@@ -93,27 +95,36 @@ def create_session(
         *deletes,
     ]
     if sign_in_counter:
-        email, counter = sign_in_counter
-        items.append(
-            {
-                "Update": {
-                    "TableName": table_name(),
-                    "Key": marshal(email_key(email)),
-                    "UpdateExpression": "REMOVE #counter",
-                    "ConditionExpression": "userId = :me",
-                    "ExpressionAttributeNames": {"#counter": counter},
-                    "ExpressionAttributeValues": marshal({":me": user_id}),
-                }
-            }
-        )
+        items.append(_sign_in_given_back(user_id, *sign_in_counter))
     try:
         client().transact_write_items(TransactItems=items)
     except ClientError as error:
         if not is_conditional_failure(error):
             raise
-        if token_use and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+        codes = cancellation_codes(error)
+        if token_use and codes[:1] == ["ConditionalCheckFailed"]:
             raise SpentError() from error
+        if sign_in_counter and codes[-1:] == ["ConditionalCheckFailed"] and codes.count("None") == len(codes) - 1:
+            # The counts are another hour's now (a new hour began): nothing to give back.
+            create_session(user, session, evict, None, token_use)
+            return
         raise StaleError() from error
+
+
+def _sign_in_given_back(user_id: str, email: str, hour: int, source: str) -> dict[str, Any]:
+    """A successful password sign-in gives its attempt back to the email's count of the hour and
+    clears its source's count (users.count_sign_in_attempt)."""
+    names = {"#m": users.SIGN_IN, "#h": users.SIGN_IN_HOUR, "#n": users.SIGN_IN_TOTAL, "#src": source}
+    return {
+        "Update": {
+            "TableName": table_name(),
+            "Key": marshal(email_key(email)),
+            "UpdateExpression": "SET #m.#n = #m.#n - :one REMOVE #m.#src",
+            "ConditionExpression": "userId = :me AND #m.#h = :hour",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": marshal({":me": user_id, ":one": 1, ":hour": hour}),
+        }
+    }
 
 
 def end_sessions(user_id: str, digests: list[str], profile_changes: dict[str, Any] | None = None) -> None:

@@ -1,7 +1,8 @@
 """Token items: verification secrets and one-time sign-in codes, single use by conditional writes.
 
 A token lives in its user's partition under `TOKEN#<hash>`: SHA-256 for a link secret, the keyed
-hash for a code. Spending it is a conditional delete in the same transaction as what it authorises.
+hash for a code. Spending it is a conditional write marking it spent (`spentAt`), in the same
+transaction as what it authorises; the spent token stays until TTL removes it, after its expiry.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from authcore.store.table import (
 from authcore.store.update import ProfileUpdate
 
 TOKEN_PREFIX = "TOKEN#"  # noqa: S105 - a key prefix, not a secret  # nosec B105
+SPENT = "spentAt"  # when a token was used (epoch ms); a spent token is a tombstone
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,18 @@ class TokenUse:
             }
         }
 
-    def token_delete(self, user_id: str) -> dict[str, Any]:
+    def token_spend(self, user_id: str) -> dict[str, Any]:
+        """Mark the token spent, if it is unspent, of an accepted kind and unexpired. It stays as a
+        tombstone until TTL removes it (after its expiry), so a late copy of it is known as a double
+        submit rather than taken for a guess (API.md §7)."""
         return {
-            "Delete": {
+            "Update": {
                 "TableName": table_name(),
                 "Key": marshal(token_key(user_id, self.token_hash)),
-                "ConditionExpression": "#kind IN (" + ", ".join(f":k{i}" for i in range(len(self.kinds))) + ")"
-                " AND #expire > :now",
-                "ExpressionAttributeNames": {"#kind": "kind", "#expire": "expire"},
+                "UpdateExpression": "SET #spent = :now",
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#spent)"
+                " AND #kind IN (" + ", ".join(f":k{i}" for i in range(len(self.kinds))) + ") AND #expire > :now",
+                "ExpressionAttributeNames": {"#spent": SPENT, "#kind": "kind", "#expire": "expire"},
                 "ExpressionAttributeValues": marshal(
                     {":now": self.now, **{f":k{i}": k for i, k in enumerate(self.kinds)}}
                 ),
@@ -99,7 +105,7 @@ class TokenUse:
             update.condition(
                 f"attribute_not_exists({update.name(verified)}) OR {update.name(verified)} = {update.value(False)}"
             )
-        return users.reset_code_failures(update, self.failures)
+        return users.reset_code_failures(update, users.PRE_AUTH, self.failures)
 
 
 def token_key(user_id: str, token_hash: str) -> dict[str, str]:
@@ -173,13 +179,13 @@ def get_user_and_token(user_id: str, token_hash: str) -> tuple[dict | None, dict
 
 
 def spend(user_id: str, use: TokenUse) -> None:
-    """Delete the token and apply what it proves to the profile, in one transaction.
+    """Spend the token and apply what it proves to the profile, in one transaction.
 
     SpentError when the token is no longer usable; StaleError when the profile changed since it was read.
     """
     profile = use.apply_to(ProfileUpdate()).as_update(user_key(user_id))
     try:
-        client().transact_write_items(TransactItems=[use.token_delete(user_id), {"Update": profile}])
+        client().transact_write_items(TransactItems=[use.token_spend(user_id), {"Update": profile}])
     except ClientError as error:
         if not is_conditional_failure(error):
             raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -224,62 +226,116 @@ def change_address(user_id: str, kind: str, old: str, new: str, changes: dict[st
         raise StaleError() from error
 
 
-def count_sign_in_attempt(email: str, window: str, previous_window: str, limit: int) -> tuple[str, dict | None]:
+SIGN_IN = "signIn"  # on an email's index item: the current hour's password attempts, as a map
+SIGN_IN_HOUR = "h"  # in that map: which hour it counts (epoch hours)
+SIGN_IN_TOTAL = "n"  # in that map: the email's count (sources go by digest)
+SIGN_IN_ATTEMPTS = 3
+
+
+def sign_in_source(ip: str) -> str:
+    """A source address's entry in an hour's map of password attempts (a digest, never the address)."""
+    return "s" + hashlib.sha256(ip.encode()).hexdigest()[:16]
+
+
+def count_sign_in_attempt(
+    email: str, source: str, hour: int, source_limit: int, email_limit: int
+) -> tuple[str, dict | None, int]:
     """Count a password attempt on the email's index item, in the same round trip as the lookup.
 
-    Returns ("ok", index item), ("limited", index item) or ("unknown", None). The counter lives on
-    the index item so the sign-in stays within its round-trip budget and can never exceed `limit`
-    under concurrency; a successful sign-in removes it (see sessions.create_session).
+    The counts are one map on the index item (SIGN_IN): the hour it counts, the email's total and one
+    count per source address (`source`, from sign_in_source). Returns ("ok", index item, 0),
+    ("limited", index item, the limit reached) or ("unknown", None, 0). The first attempt of an hour
+    replaces the map (one call), so the item never grows past one hour of counts; a later one finds
+    it and adds to it (a second call). A refused attempt writes nothing, and no count can pass its
+    limit under concurrency. A successful sign-in gives its attempt back (sessions.create_session).
     """
-    try:
-        response = client().update_item(
-            TableName=table_name(),
-            Key=marshal(email_key(email)),
-            UpdateExpression="ADD #cur :one REMOVE #prev",
-            ConditionExpression="attribute_exists(userId) AND (attribute_not_exists(#cur) OR #cur < :limit)",
-            ExpressionAttributeNames={"#cur": window, "#prev": previous_window},
-            ExpressionAttributeValues=marshal({":one": 1, ":limit": limit}),
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        old = unmarshal(error.response.get("Item"))
-        return ("limited", old) if old and old.get("userId") else ("unknown", None)
-    return "ok", unmarshal(response["Attributes"])
+    names = {"#m": SIGN_IN, "#h": SIGN_IN_HOUR, "#n": SIGN_IN_TOTAL, "#src": source}
+    create = {
+        "UpdateExpression": "SET #m = :fresh",
+        "ConditionExpression": "attribute_exists(userId) AND (attribute_not_exists(#m) OR #m.#h <> :hour)",
+        "ExpressionAttributeNames": {k: names[k] for k in ("#m", "#h")},
+        "ExpressionAttributeValues": marshal(
+            {":fresh": {SIGN_IN_HOUR: hour, SIGN_IN_TOTAL: 1, source: 1}, ":hour": hour}
+        ),
+    }
+    add = {
+        "UpdateExpression": "SET #m.#n = #m.#n + :one, #m.#src = if_not_exists(#m.#src, :zero) + :one",
+        "ConditionExpression": "attribute_exists(userId) AND #m.#h = :hour AND #m.#n < :email_limit"
+        " AND (attribute_not_exists(#m.#src) OR #m.#src < :source_limit)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": marshal(
+            {":one": 1, ":zero": 0, ":hour": hour, ":email_limit": email_limit, ":source_limit": source_limit}
+        ),
+    }
+    this_hour = False  # whether the map counts this hour, as last seen
+    for _ in range(SIGN_IN_ATTEMPTS):
+        try:
+            response = client().update_item(
+                TableName=table_name(),
+                Key=marshal(email_key(email)),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **(add if this_hour else create),
+            )
+            return "ok", unmarshal(response["Attributes"]), 0
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = unmarshal(error.response.get("Item"))
+        if not old or not old.get("userId"):
+            return "unknown", None, 0
+        counts = old.get(SIGN_IN) or {}
+        this_hour = counts.get(SIGN_IN_HOUR) == hour
+        if this_hour and counts.get(SIGN_IN_TOTAL, 0) >= email_limit:
+            return "limited", old, email_limit
+        if this_hour and counts.get(source, 0) >= source_limit:
+            return "limited", old, source_limit
+    return "limited", old, source_limit  # kept changing under us: refuse this one (never a 500)
 
 
-# The per-user count of consecutive wrong codes (API.md §4.6), shared by every code check.
-FAILURES = "codeFailures"
-FAILED_AT = "codeFailedAt"
+@dataclass(frozen=True)
+class Failures:
+    """A per-user count of consecutive wrong codes on the profile: its attribute and when it last grew.
+
+    API.md §7 keeps two, so that locking one never locks the other: PRE_AUTH counts codes presented
+    without a session (sign-in codes, phone verification), MFA counts wrong answers of signed-in
+    sessions (challenges, authenticator verification).
+    """
+
+    count: str
+    at: str
 
 
-def _failures_as_read(update: ProfileUpdate, failures: int) -> ProfileUpdate:
+MFA = Failures("codeFailures", "codeFailedAt")
+PRE_AUTH = Failures("preAuthFailures", "preAuthFailedAt")
+
+
+def _failures_as_read(update: ProfileUpdate, counter: Failures, failures: int) -> ProfileUpdate:
     """The count is still `failures`. A missing count is 0: after a success reset it, a write that
     read a higher count must fail and read again."""
-    name = update.name(FAILURES)
+    name = update.name(counter.count)
     same = f"{name} = {update.value(failures)}"
     return update.condition(f"attribute_not_exists({name}) OR {same}" if failures == 0 else same)
 
 
-def reset_code_failures(update: ProfileUpdate, failures: int) -> ProfileUpdate:
-    """Add a success to `update`: the count goes back to zero, if it is still `failures`."""
-    return _failures_as_read(update, failures).remove(FAILURES).remove(FAILED_AT)
+def reset_code_failures(update: ProfileUpdate, counter: Failures, failures: int) -> ProfileUpdate:
+    """Add a success to `update`: `counter` goes back to zero, if it is still `failures`."""
+    return _failures_as_read(update, counter, failures).remove(counter.count).remove(counter.at)
 
 
-def code_failure(failures: int, now: int) -> ProfileUpdate:
-    """One more wrong code, if the count is still `failures` as read."""
-    return _failures_as_read(ProfileUpdate(), failures).set(FAILURES, failures + 1).set(FAILED_AT, now)
+def code_failure(counter: Failures, failures: int, now: int) -> ProfileUpdate:
+    """One more wrong code on `counter`, if it is still `failures` as read."""
+    update = _failures_as_read(ProfileUpdate(), counter, failures)
+    return update.set(counter.count, failures + 1).set(counter.at, now)
 
 
-def record_code_failure(user_id: str, failures: int, now: int) -> dict[str, Any] | None:
-    """Count one wrong code, if the count is still `failures` as read.
+def record_code_failure(user_id: str, counter: Failures, failures: int, now: int) -> dict[str, Any] | None:
+    """Count one wrong code on `counter`, if it is still `failures` as read.
 
     Returns None when counted, else the profile as it is now, so the caller can decide again
     (another failure was counted meanwhile and may have locked the user).
     """
-    update = code_failure(failures, now)
+    update = code_failure(counter, failures, now)
     try:
         client().update_item(**update.as_update(user_key(user_id)), ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ClientError as error:

@@ -1,0 +1,101 @@
+"""Lockout by a stranger (issue 15, finding 9; API.md §7), over HTTP against a server of this module's own.
+
+A stranger at one source address spends a path's whole per-(key, address) budget on the owner's account: that
+address is refused from then on, the owner at another address is not. The local stack takes the client IP from
+the TCP peer, so each party connects from its own loopback address (tests/e2e/helpers.py `request_from`).
+
+Budget (per hour, on this server): `POST /account` 4 from 127.0.0.1; the strangers are 127.0.0.66 (each path's
+budget once) and 127.0.0.67 (wrong sign-in codes).
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.e2e.helpers import (
+    PASSWORD,
+    assert_error,
+    auth,
+    last_code,
+    last_link,
+    make_user,
+    request_from,
+    sign_in,
+)
+from tests.e2e.test_mfa_attacks import challenge, complete, enrol, half_signed_in, next_totp
+from tests.e2e.test_verification import link_query
+
+OWNER = "127.0.0.1"
+STRANGER = "127.0.0.66"
+PER_SOURCE = 10  # attempts per (key, source address) an hour (API.md §7)
+URL = "http://localhost:3000/verified"
+
+
+def from_stranger(base: str, method: str, path: str, body: dict) -> list[requests.Response]:
+    """PER_SOURCE attempts, then one more, all from the stranger's address."""
+    return [request_from(STRANGER, method, base, path, body) for _ in range(PER_SOURCE + 1)]
+
+
+def assert_spent_from_one_address(answers: list[requests.Response], status: int, type_: str) -> None:
+    """The stranger's attempts are answered as usual until the address's budget is spent, then 429."""
+    for answer in answers[:PER_SOURCE]:
+        assert_error(answer, status, type_)
+    assert_error(answers[PER_SOURCE], 429, "general_rate_limit_exceeded")
+    assert answers[PER_SOURCE].headers["X-RateLimit-Limit"] == str(PER_SOURCE)
+
+
+@pytest.fixture(scope="module")
+def base(fresh_server: str) -> str:
+    return fresh_server
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(base: str) -> None:
+    owner = make_user(base)
+    answers = from_stranger(base, "POST", "/account/sessions/email", {"email": owner.email, "password": "wrong pw"})
+    assert_spent_from_one_address(answers, 401, "user_invalid_credentials")
+    body = {"email": owner.email, "password": PASSWORD}
+    signed_in = request_from(OWNER, "POST", base, "/account/sessions/email", body)
+    assert signed_in.status_code == 201, signed_in.text
+
+
+def test_malformed_codes_from_one_address_do_not_lock_code_sign_in(base: str) -> None:
+    owner = make_user(base)
+    token = request_from(OWNER, "POST", base, "/account/tokens/email", {"userId": owner.id, "email": owner.email})
+    assert token.status_code == 201, token.text
+    answers = from_stranger(base, "POST", "/account/sessions/token", {"userId": owner.id, "secret": "bad"})
+    assert_spent_from_one_address(answers, 401, "user_invalid_token")
+    body = {"userId": owner.id, "secret": last_code(base, owner.email)}
+    signed_in = request_from(OWNER, "POST", base, "/account/sessions/token", body)
+    assert signed_in.status_code == 201, signed_in.text
+
+
+def test_bogus_link_secrets_from_one_address_do_not_lock_email_verification(base: str) -> None:
+    owner = make_user(base)
+    credential = sign_in(base, owner.email)
+    asked = request_from(OWNER, "POST", base, "/account/verification", {"url": URL}, auth(credential))
+    assert asked.status_code == 201, asked.text
+    answers = from_stranger(base, "PUT", "/account/verification", {"userId": owner.id, "secret": "0" * 64})
+    assert_spent_from_one_address(answers, 401, "user_invalid_token")
+    query = link_query(last_link(base, owner.email))
+    body = {"userId": query["userId"], "secret": query["secret"]}
+    verified = request_from(OWNER, "PUT", base, "/account/verification", body)
+    assert verified.status_code == 200, verified.text
+
+
+def test_wrong_sign_in_codes_from_a_stranger_never_lock_mfa(base: str) -> None:
+    """The two counts of API.md §7: ten well-formed wrong sign-in codes lock the owner's code sign-in (the
+    pre-auth count), but not the owner's password sign-in nor the MFA challenge that completes it."""
+    owner = enrol(base)
+    stranger = "127.0.0.67"
+    for n in range(PER_SOURCE):
+        body = {"userId": owner.id, "secret": f"{n:06d}"}
+        assert_error(request_from(stranger, "POST", base, "/account/sessions/token", body), 401, "user_invalid_token")
+    locked = request_from(
+        "127.0.0.68", "POST", base, "/account/sessions/token", {"userId": owner.id, "secret": "123456"}
+    )
+    assert_error(locked, 429, "general_rate_limit_exceeded")  # code checks without a session are locked...
+    credential = half_signed_in(base, owner)  # ...password sign-in is not...
+    challenge_id = challenge(base, credential, "totp")
+    answer = complete(base, credential, challenge_id, next_totp(owner))
+    assert answer.status_code == 200, answer.text  # ...and neither is MFA
