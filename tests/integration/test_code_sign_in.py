@@ -431,7 +431,6 @@ def test_racing_wrong_codes_count_once_each_and_burn_once(api, sent, monkeypatch
     assert_error(sign_in(api, user_id, code), 401, "user_invalid_token")  # burned
 
 
-
 # --- limits (API.md §5) and the send cooldown ----------------------------------------------------
 
 

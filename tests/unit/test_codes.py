@@ -1,4 +1,5 @@
-"""One-time codes: the MFA wrong-code lock and the pre-auth burn, spending a token once, issuing with its message; the code primitives."""
+"""One-time codes: the MFA wrong-code lock, the pre-auth burn, spending a token once, issuing with its
+message; the code primitives."""
 
 from __future__ import annotations
 
@@ -204,8 +205,15 @@ def test_concurrent_failures_that_lock_answer_429(clock, failures):
 
 @pytest.mark.parametrize(
     ("counter", "previous", "signalled"),
-    [(codes.PRE_AUTH, 3, False), (codes.PRE_AUTH, 4, True), (codes.PRE_AUTH, 12, True), (codes.MFA, 4, False)]
-    + [(codes.MFA, 8, False), (codes.MFA, 9, True), (codes.MFA, 50, True)],
+    [
+        (codes.PRE_AUTH, 3, False),
+        (codes.PRE_AUTH, 4, True),
+        (codes.PRE_AUTH, 12, True),
+        (codes.MFA, 4, False),
+        (codes.MFA, 8, False),
+        (codes.MFA, 9, True),
+        (codes.MFA, 50, True),
+    ],
 )
 def test_the_attack_signal_is_a_burn_or_a_lock(monkeypatch, counter, previous, signalled):
     counted = []
@@ -319,9 +327,7 @@ def test_a_pre_auth_count_past_the_old_lock_refuses_nothing(clock, tokens, failu
 
 
 def _phone_code(tokens, user, created_at):
-    return _store_token(
-        tokens, user, kind=codes.PHONE_VERIFICATION, address=USER["phone"], createdAt=created_at
-    )
+    return _store_token(tokens, user, kind=codes.PHONE_VERIFICATION, address=USER["phone"], createdAt=created_at)
 
 
 @pytest.mark.parametrize("created_at", [NOW - 1_000, NOW - 500], ids=["before", "at"])
