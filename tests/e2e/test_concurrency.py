@@ -63,7 +63,7 @@ from tests.e2e.test_mfa_attacks import (
 from tests.e2e.test_verification import link_query
 
 RACERS = 20
-FREE_FAILURES = 10  # consecutive wrong codes of a user before code checks lock (API.md §4.6)
+FREE_FAILURES = 10  # consecutive wrong MFA answers of a user before MFA code checks lock (API.md §4.6)
 LIMIT = 10  # the §5 limits raced into here
 MAX_SESSIONS = 10
 LOOPBACK = "127.0.0.1"
@@ -282,10 +282,12 @@ def test_one_sign_in_code_makes_one_session(fresh_server: str, steady_rate_windo
 
 def test_losers_of_a_sign_in_code_race_are_not_counted_as_wrong_codes(fresh_server: str) -> None:
     """10 exchanges of one sign-in code (a double-click, an SDK retry, ...): the 9 losers are no guesses, so after
-    them one real wrong code (on the phone's verification code) leaves the user far from the lock of 10 and the
-    right code verifies the phone. The spent code stays as a tombstone until it expires, so a loser arriving after
-    the winner's write is known as a double submit (API.md §7); before that, the 9 losers counted as wrong codes,
-    the wrong code made 10, and the right one got 429."""
+    them one real wrong code (on the phone's verification code) is the user's first, far from a burn (the 5th
+    consecutive wrong code without a session burns the live codes), and the right code verifies the phone. The
+    spent code stays as a tombstone until it expires, so a loser arriving after the winner's write is known as a
+    double submit (API.md §7). Had the 9 losers counted (as they once did), the count would stand at 4 after a
+    burn at 5, the wrong code would be the next 5th and burn the phone's code, and the right one would get 401
+    (under the older lock rule: 429)."""
     base = fresh_server
     user_id, answers = race_sign_in_code(base, LIMIT, "127.0.0.5")
     assert outcome(answers) == {(201, ""): 1, (401, "user_invalid_token"): LIMIT - 1}

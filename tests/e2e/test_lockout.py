@@ -4,8 +4,12 @@ A stranger at one source address spends a path's whole per-(key, address) budget
 address is refused from then on, the owner at another address is not. The local stack takes the client IP from
 the TCP peer, so each party connects from its own loopback address (tests/e2e/helpers.py `request_from`).
 
-Budget (per hour, on this server): `POST /account` 4 from 127.0.0.1; the strangers are 127.0.0.66 (each path's
-budget once) and 127.0.0.67 (wrong sign-in codes).
+Wrong well-formed codes without a session never lock: every 5th burns the owner's live codes instead
+(docs/security.md §2), so a code the owner asks for afterwards works.
+
+Budget (per hour, on this server): `POST /account` 6 and `POST /account/sessions/token` 4 from 127.0.0.1; the
+strangers are 127.0.0.66 (each path's budget once), 127.0.0.67 (wrong sign-in codes against MFA), 127.0.0.69
+(a burn of a live code) and 127.0.0.71 (a whole hour of wrong sign-in codes).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ OWNER = "127.0.0.1"
 STRANGER = "127.0.0.66"
 PER_SOURCE = 10  # attempts per (key, source address) an hour (API.md §7)
 URL = "http://localhost:3000/verified"
+BURN_AFTER = 5  # consecutive wrong codes without a session that burn the user's live codes (docs/security.md §2)
+PHONE = "+61293744000"
 
 
 def from_stranger(base: str, method: str, path: str, body: dict) -> list[requests.Response]:
@@ -83,18 +89,60 @@ def test_bogus_link_secrets_from_one_address_do_not_lock_email_verification(base
     assert verified.status_code == 200, verified.text
 
 
+def wrong_codes(base: str, source: str, user_id: str, count: int, start: int = 0) -> None:
+    """`count` well-formed wrong sign-in codes for `user_id` from `source`: each a plain 401."""
+    for n in range(start, start + count):
+        body = {"userId": user_id, "secret": f"{n:06d}"}
+        assert_error(request_from(source, "POST", base, "/account/sessions/token", body), 401, "user_invalid_token")
+
+
+def test_a_whole_hour_of_wrong_codes_from_one_address_does_not_lock_code_sign_in(base: str) -> None:
+    """Everything one address may send in an hour (10 well-formed wrong codes for the owner's userId) used to
+    lock the owner's code sign-in (30 s, doubling to a day, for good at 100); now it only burns live codes."""
+    owner = make_user(base)
+    stranger = "127.0.0.71"
+    wrong_codes(base, stranger, owner.id, PER_SOURCE)
+    refused = request_from(stranger, "POST", base, "/account/sessions/token", {"userId": owner.id, "secret": "999999"})
+    assert_error(refused, 429, "general_rate_limit_exceeded")  # the address's own limit, not a lock on the owner
+    token = request_from(OWNER, "POST", base, "/account/tokens/email", {"userId": owner.id, "email": owner.email})
+    assert token.status_code == 201, token.text
+    body = {"userId": owner.id, "secret": last_code(base, owner.email)}
+    signed_in = request_from(OWNER, "POST", base, "/account/sessions/token", body)
+    assert signed_in.status_code == 201, signed_in.text
+
+
+def test_a_code_issued_before_five_wrong_guesses_is_burned_and_presenting_it_is_no_guess(base: str) -> None:
+    owner = make_user(base)
+    credential = sign_in(base, owner.email)
+    body = {"phone": PHONE, "password": PASSWORD}
+    assert request_from(OWNER, "PATCH", base, "/account/phone", body, auth(credential)).status_code == 200
+    stranger = "127.0.0.69"
+    token = request_from(OWNER, "POST", base, "/account/tokens/email", {"userId": owner.id, "email": owner.email})
+    assert token.status_code == 201, token.text
+    before = last_code(base, owner.email)
+
+    wrong_codes(base, stranger, owner.id, BURN_AFTER, start=100)  # the 5th burns the live code
+    burned = request_from(OWNER, "POST", base, "/account/sessions/token", {"userId": owner.id, "secret": before})
+    assert_error(burned, 401, "user_invalid_token")
+
+    token = request_from(OWNER, "POST", base, "/account/tokens/phone", {"userId": owner.id, "phone": PHONE})
+    assert token.status_code == 201, token.text
+    fresh = last_code(base, PHONE)
+    # Four more wrong codes: had the burned code counted as a guess, the 4th would be the 5th and burn this one too.
+    wrong_codes(base, stranger, owner.id, BURN_AFTER - 1, start=200)
+    signed_in = request_from(OWNER, "POST", base, "/account/sessions/token", {"userId": owner.id, "secret": fresh})
+    assert signed_in.status_code == 201, signed_in.text
+
+
 def test_wrong_sign_in_codes_from_a_stranger_never_lock_mfa(base: str) -> None:
-    """The two counts of API.md §7: ten well-formed wrong sign-in codes lock the owner's code sign-in (the
-    pre-auth count), but not the owner's password sign-in nor the MFA challenge that completes it."""
+    """The two counts of API.md §7: ten well-formed wrong sign-in codes count on the pre-auth count, which
+    burns live codes and locks nothing (it used to lock code sign-in); password sign-in and the MFA
+    challenge that completes it are untouched."""
     owner = enrol(base)
-    stranger = "127.0.0.67"
-    for n in range(PER_SOURCE):
-        body = {"userId": owner.id, "secret": f"{n:06d}"}
-        assert_error(request_from(stranger, "POST", base, "/account/sessions/token", body), 401, "user_invalid_token")
-    locked = request_from(
-        "127.0.0.68", "POST", base, "/account/sessions/token", {"userId": owner.id, "secret": "123456"}
-    )
-    assert_error(locked, 429, "general_rate_limit_exceeded")  # code checks without a session are locked...
+    wrong_codes(base, "127.0.0.67", owner.id, PER_SOURCE)
+    body = {"userId": owner.id, "secret": "123456"}
+    not_locked = request_from("127.0.0.68", "POST", base, "/account/sessions/token", body)
+    assert_error(not_locked, 401, "user_invalid_token")  # code sign-in is not locked (it used to be 429)...
     credential = half_signed_in(base, owner)  # ...password sign-in is not...
     challenge_id = challenge(base, credential, "totp")
     answer = complete(base, credential, challenge_id, next_totp(owner))

@@ -298,10 +298,11 @@ def lift_cooldowns() -> None:
 
 
 @contextmanager
-def racing(other: Callable[[], Any], item_kind: str, sk_prefix: str = ""):
+def racing(other: Callable[[], Any], item_kind: str, sk_prefix: str = "", operation: str = "TransactWriteItems"):
     """Let `other` (a whole request, or a write) run once, right before the first transaction holding
     an `item_kind` ("Put", "Delete", …) item (whose sort key starts with `sk_prefix`): two requests
-    that both read before either writes. Yields a list that then holds what `other` returned."""
+    that both read before either writes. Yields a list that then holds what `other` returned.
+    With `operation` "UpdateItem": right before the first single UpdateItem on such a key."""
     others: list[Any] = []
 
     def matches(item: dict[str, Any]) -> bool:
@@ -311,11 +312,12 @@ def racing(other: Callable[[], Any], item_kind: str, sk_prefix: str = ""):
         return key.get("sk", {}).get("S", "").startswith(sk_prefix)
 
     def other_first(params: dict[str, Any], **_: Any) -> None:
-        if not others and any(matches(item) for item in params.get("TransactItems", [])):
+        items = params.get("TransactItems", []) if operation == "TransactWriteItems" else [{item_kind: params}]
+        if not others and any(matches(item) for item in items):
             others.append(None)  # taken before running, so that it runs once
             others[0] = other()
 
-    event = "before-parameter-build.dynamodb.TransactWriteItems"
+    event = f"before-parameter-build.dynamodb.{operation}"
     table.client().meta.events.register(event, other_first)
     try:
         yield others

@@ -330,10 +330,12 @@ def test_a_sign_in_that_loses_a_race_retries_with_the_fresh_profile(api, sent):
     assert profile(user_id)["sessionsRev"] == 8 and profile(user_id)["emailVerification"] is True
 
 
-# --- the shared count of wrong codes -------------------------------------------------------------
+# --- the shared count of wrong codes, which burns ----------------------------------------------
 
 
-def test_wrong_sign_in_and_verification_codes_share_one_count(api, sent, user_id_of, clock):
+def test_wrong_sign_in_and_verification_codes_share_one_count(api, sent, user_id_of):
+    """Three wrong sign-in codes and two wrong phone verification codes are five on the pre-auth count:
+    both live codes burn (it used to take ten to lock both checks with a 429)."""
     api.sign_up(EMAIL)
     credential = api.session_for(EMAIL)
     user_id = user_id_of(credential)
@@ -343,29 +345,90 @@ def test_wrong_sign_in_and_verification_codes_share_one_count(api, sent, user_id
     assert email_token(api).status == 201
     sign_in_code = sent.code(EMAIL)
 
-    for _ in range(5):
+    for _ in range(3):
         assert_error(sign_in(api, user_id, wrong(sign_in_code)), 401, "user_invalid_token")
-    for _ in range(5):
+    for _ in range(2):
         answer = api("update_phone_verification", {"userId": user_id, "secret": wrong(verification_code)})
         assert_error(answer, 401, "user_invalid_token")
-    assert profile(user_id)[users_store.PRE_AUTH.count] == codes.FREE_FAILURES
+    stored = profile(user_id)
+    assert stored[users_store.PRE_AUTH.count] == 0 and stored[users_store.PRE_AUTH.burned] > 0
 
-    locked = sign_in(api, user_id, sign_in_code)
-    assert_error(locked, 429, "general_rate_limit_exceeded")
-    failed_at = profile(user_id)[users_store.PRE_AUTH.at]
-    assert locked.header("X-RateLimit-Reset") == str(-(-(failed_at + codes.FIRST_LOCK_SECONDS * 1000) // 1000))
-    locked = api("update_phone_verification", {"userId": user_id, "secret": verification_code})
-    assert_error(locked, 429, "general_rate_limit_exceeded")
-    assert sessions_of(user_id) and len(sessions_of(user_id)) == 1 and len(token_items(user_id)) == 2
+    assert_error(sign_in(api, user_id, sign_in_code), 401, "user_invalid_token")
+    burned = api("update_phone_verification", {"userId": user_id, "secret": verification_code})
+    assert_error(burned, 401, "user_invalid_token")
+    assert profile(user_id)[users_store.PRE_AUTH.count] == 0  # dead codes are no guesses
+    assert len(sessions_of(user_id)) == 1 and len(token_items(user_id)) == 2
 
-    clock.advance(codes.FIRST_LOCK_SECONDS * 1000 + 1000)
-    assert sign_in(api, user_id, sign_in_code).status == 201
+    # Fresh codes work: nothing is locked.
+    lift_cooldowns()
+    assert email_token(api).status == 201
+    assert sign_in(api, user_id, sent.code(EMAIL)).status == 201
     assert users_store.PRE_AUTH.count not in profile(user_id)
-    # That sign-in was the email's first proof: the phone set up before it is gone, so its code proves nothing.
-    assert "phone" not in profile(user_id)
-    assert_error(
-        api("update_phone_verification", {"userId": user_id, "secret": verification_code}), 401, "user_invalid_token"
-    )
+
+
+@pytest.mark.parametrize("channel", ["email", "phone"])
+def test_the_fifth_wrong_code_burns_the_live_code_and_resets_the_count(api, sent, clock, channel):
+    address = EMAIL if channel == "email" else PHONE
+    user_id = (email_token(api) if channel == "email" else phone_token(api)).body["userId"]
+    code = sent.code(address)
+    for attempt in range(1, users_store.BURN_AFTER):
+        assert_error(sign_in(api, user_id, wrong(code)), 401, "user_invalid_token")
+        assert profile(user_id)[users_store.PRE_AUTH.count] == attempt
+    assert users_store.PRE_AUTH.burned not in profile(user_id)
+    clock.advance(1000)
+    assert_error(sign_in(api, user_id, wrong(code)), 401, "user_invalid_token")
+    stored = profile(user_id)
+    assert stored[users_store.PRE_AUTH.count] == 0
+    assert stored[users_store.PRE_AUTH.burned] == stored[users_store.PRE_AUTH.at]
+
+    # The right code, burned: refused, and not counted (it is dead, so it is no guess).
+    assert_error(sign_in(api, user_id, code), 401, "user_invalid_token")
+    assert profile(user_id) == stored and sessions_of(user_id) == [] and len(token_items(user_id)) == 1
+
+    # The count starts again: it takes five more to burn again.
+    for attempt in range(1, users_store.BURN_AFTER):
+        assert_error(sign_in(api, user_id, wrong(code)), 401, "user_invalid_token")
+        assert profile(user_id)[users_store.PRE_AUTH.count] == attempt
+    assert profile(user_id)[users_store.PRE_AUTH.burned] == stored[users_store.PRE_AUTH.burned]
+
+    # A code issued after the burn works (from the owner's own address: this one spent its 10 an hour).
+    lift_cooldowns()
+    assert (email_token(api) if channel == "email" else phone_token(api)).status == 201
+    assert sign_in(api, user_id, sent.code(address), ip="198.51.100.7").status == 201
+    assert users_store.PRE_AUTH.count not in profile(user_id)
+    assert profile(user_id)[users_store.PRE_AUTH.burned] == stored[users_store.PRE_AUTH.burned]  # stays
+
+
+def test_no_number_of_wrong_codes_locks_code_sign_in(api, sent):
+    """Past the old lock (10, doubling to a day, 100 for good): the owner's fresh code still signs in."""
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    users_store.update_user(user_id, {users_store.PRE_AUTH.count: 150, users_store.PRE_AUTH.at: 0})
+    assert_error(sign_in(api, user_id, wrong(code)), 401, "user_invalid_token")  # burns (5 or more as read)
+    assert profile(user_id)[users_store.PRE_AUTH.count] == 0
+    lift_cooldowns()
+    assert email_token(api).status == 201
+    assert sign_in(api, user_id, sent.code(EMAIL)).status == 201
+
+
+@pytest.mark.parametrize(("before", "after"), [(3, 0), (4, 1)])
+def test_racing_wrong_codes_count_once_each_and_burn_once(api, sent, monkeypatch, before, after):
+    """Two wrong codes read the same count; the conditional write makes the loser read again and count
+    on top: both count, and exactly one of them is the fifth and burns."""
+    user_id = email_token(api).body["userId"]
+    code = sent.code(EMAIL)
+    users_store.update_user(user_id, {users_store.PRE_AUTH.count: before})
+    signals = []
+    monkeypatch.setattr(codes.observability, "count", lambda name, **_: signals.append(name))
+
+    with racing(lambda: sign_in(api, user_id, wrong(code)), "Key", "PROFILE", "UpdateItem") as others:
+        answer = sign_in(api, user_id, wrong(wrong(code)))
+    assert_error(answer, 401, "user_invalid_token")
+    assert_error(others[0], 401, "user_invalid_token")
+    stored = profile(user_id)
+    assert stored[users_store.PRE_AUTH.count] == after and users_store.PRE_AUTH.burned in stored
+    assert signals.count("CodeLockout") == 1
+    assert_error(sign_in(api, user_id, code), 401, "user_invalid_token")  # burned
 
 
 # --- limits (API.md §5) and the send cooldown ----------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 
 from authcore.delivery import aws as delivery_aws
 from authcore.observability import REDACTED, RedactingFormatter, logger, redact
-from authcore.services.codes import FREE_FAILURES
+from authcore.services.codes import BURN_AFTER, FREE_FAILURES
 from tests.integration.mfa_fixtures import (
     assert_error,
     challenge,
@@ -133,6 +133,20 @@ def test_emails_sent_and_failed_are_counted(api, sent, stdout, monkeypatch):
     answer = api("create_email_verification", {"url": "http://localhost:3000/verify"}, session=other.credential)
     assert answer.status == 503
     assert names(lines(stdout)) == ["EmailFailed"]
+
+
+def test_each_burn_of_live_codes_is_the_attack_signal(api, sent, stdout):
+    """Wrong codes without a session lock nothing; every BURN_AFTER-th burns the live codes and is counted
+    as CodeLockout (what LockoutsAlarm watches)."""
+    token = api("create_email_token", {"userId": "unique()", "email": "ada@example.com"})
+    code = int(sent.code("ada@example.com"))
+    stdout.readouterr()
+    counted = []
+    for n in range(1, 2 * BURN_AFTER + 1):
+        answer = api("create_session", {"userId": token.body["userId"], "secret": f"{(code + n) % 10**6:06d}"})
+        assert_error(answer, 401, "user_invalid_token")
+        counted.append("CodeLockout" in names(lines(stdout)))
+    assert counted == ([False] * (BURN_AFTER - 1) + [True]) * 2
 
 
 def test_the_lockout_is_counted_from_the_tenth_consecutive_wrong_code(api, totp_clock, stdout):

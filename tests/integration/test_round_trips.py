@@ -306,6 +306,14 @@ def test_failed_code_requests_stay_cheap(api, sent, dynamo_calls, external_calls
     assert dynamo_calls.operations == ["TransactWriteItems"] and external_calls.last == []  # no key, no read
     assert api("create_session", {"userId": user_id, "secret": wrong}).status == 401
     assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem"]  # + the failure count
+    # The 5th wrong code burns the live codes in that same write; the burned code is refused on the read alone.
+    for _ in range(users_store.BURN_AFTER - 1):
+        assert api("create_session", {"userId": user_id, "secret": wrong}).status == 401
+        assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem"]
+    assert api("create_session", {"userId": user_id, "secret": code}).status == 401
+    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem"]  # as a spent code does
+    stored = users_store.get_user(user_id)
+    assert stored[users_store.PRE_AUTH.count] == 0 and users_store.PRE_AUTH.burned in stored  # burned, uncounted
     # Refused by the send cooldown: nothing is sent.
     assert api("create_email_token", {"userId": "unique()", "email": "ada@example.com"}).status == 429
     assert dynamo_calls.operations == ["GetItem", "TransactWriteItems"]

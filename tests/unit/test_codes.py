@@ -1,4 +1,5 @@
-"""One-time codes: the wrong-code lock, spending a token once, issuing with its message; the code primitives."""
+"""One-time codes: the MFA wrong-code lock, the pre-auth burn, spending a token once, issuing with its
+message; the code primitives."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ FAILURES = real_users_store.MFA.count
 FAILED_AT = real_users_store.MFA.at
 PRE_AUTH_FAILURES = real_users_store.PRE_AUTH.count
 PRE_AUTH_FAILED_AT = real_users_store.PRE_AUTH.at
+BURNED_AT = real_users_store.PRE_AUTH.burned
 
 
 @pytest.fixture
@@ -77,6 +79,18 @@ def test_the_two_counts_are_apart():
     """API.md §7: the pre-auth and MFA counts are different attributes, so one never locks the other."""
     assert {codes.MFA.count, codes.MFA.at}.isdisjoint({codes.PRE_AUTH.count, codes.PRE_AUTH.at})
     codes.ensure_unlocked({"userId": "u", FAILURES: codes.MAX_FAILURES, FAILED_AT: NOW}, codes.PRE_AUTH)
+
+
+@pytest.mark.parametrize("count", [codes.FREE_FAILURES, codes.MAX_FAILURES, 10_000])
+def test_the_pre_auth_count_never_locks(clock, count):
+    """A stranger can reach the pre-auth count, so no count of it locks (it burns instead)."""
+    codes.ensure_unlocked({"userId": "u", PRE_AUTH_FAILURES: count, PRE_AUTH_FAILED_AT: NOW}, codes.PRE_AUTH)
+
+
+def test_only_the_pre_auth_count_burns():
+    assert codes.BURN_AFTER == 5 and codes.PRE_AUTH.burned and not codes.MFA.burned
+    assert [codes.PRE_AUTH.burns(n) for n in range(7)] == [False] * 4 + [True] * 3
+    assert not any(codes.MFA.burns(n) for n in range(200))
 
 
 def test_a_wrong_code_is_counted_on_the_count_it_names(clock, failures):
@@ -189,6 +203,25 @@ def test_concurrent_failures_that_lock_answer_429(clock, failures):
     assert len(failures.calls) == 1  # not counted again once locked
 
 
+@pytest.mark.parametrize(
+    ("counter", "previous", "signalled"),
+    [
+        (codes.PRE_AUTH, 3, False),
+        (codes.PRE_AUTH, 4, True),
+        (codes.PRE_AUTH, 12, True),
+        (codes.MFA, 4, False),
+        (codes.MFA, 8, False),
+        (codes.MFA, 9, True),
+        (codes.MFA, 50, True),
+    ],
+)
+def test_the_attack_signal_is_a_burn_or_a_lock(monkeypatch, counter, previous, signalled):
+    counted = []
+    monkeypatch.setattr(codes.observability, "count", lambda name, **_: counted.append(name))
+    codes.count_failure(counter, previous)
+    assert counted == (["CodeLockout"] if signalled else [])
+
+
 def test_a_user_gone_meanwhile_answers_401(clock, failures):
     failures.answers = [{}]
     error = codes.wrong_code({"userId": "u", FAILURES: 2}, codes.MFA)
@@ -286,11 +319,39 @@ def test_a_wrong_secret_does_not_count_when_failures_do_not(clock, tokens, failu
     assert failures.calls == [] and tokens.spent == []
 
 
-def test_a_lock_refuses_only_where_failures_count(clock, tokens, failures):
+def test_a_pre_auth_count_past_the_old_lock_refuses_nothing(clock, tokens, failures):
+    """Ten or more wrong codes used to lock code checks (429); the pre-auth count no longer locks."""
     stored = _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 10, PRE_AUTH_FAILED_AT: NOW})
-    error = error_of(lambda: codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True))
-    assert error.status == 429 and tokens.spent == []
+    assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True) == stored
+    assert failures.calls == []
+
+
+def _phone_code(tokens, user, created_at):
+    return _store_token(tokens, user, kind=codes.PHONE_VERIFICATION, address=USER["phone"], createdAt=created_at)
+
+
+@pytest.mark.parametrize("created_at", [NOW - 1_000, NOW - 500], ids=["before", "at"])
+def test_a_burned_code_answers_401_and_is_not_counted(clock, tokens, failures, created_at):
+    _phone_code(tokens, {**USER, BURNED_AT: NOW - 500}, created_at)
+    error = error_of(lambda: codes.verify("u", "h", codes.PHONE_VERIFICATION, counts_failures=True))
+    assert error.type == "user_invalid_token" and error.status == 401
+    assert failures.calls == [] and tokens.spent == []
+
+
+def test_a_code_issued_after_the_burn_is_spent(clock, tokens, failures):
+    stored = _phone_code(tokens, {**USER, BURNED_AT: NOW - 1_001}, NOW - 1_000)
+    assert codes.verify("u", "h", codes.PHONE_VERIFICATION, counts_failures=True) == stored
+    ((_, use),) = tokens.spent
+    assert (use.guessable, use.created_at) == (True, NOW - 1_000)  # the write checks no burn came meanwhile
+
+
+def test_an_email_verification_link_is_never_burned(clock, tokens, failures):
+    """A 256-bit link is no guessable code: a stranger's burns must not retire it."""
+    stored = _store_token(tokens, {**USER, BURNED_AT: NOW})
+    assert codes.burned({**USER, BURNED_AT: NOW}, stored) is False
     assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=False) == stored
+    ((_, use),) = tokens.spent
+    assert use.guessable is False
 
 
 def test_a_spent_token_answers_401(clock, tokens, failures):
@@ -315,17 +376,17 @@ def test_a_stale_profile_is_read_again_then_spent(clock, tokens, failures):
     assert [use.failures for _, use in tokens.spent] == [1, 2]  # the retry carries the re-read count
 
 
-def test_a_stale_profile_that_is_now_locked_answers_429(clock, tokens, failures):
-    _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 9})
+def test_a_stale_profile_that_is_now_burned_answers_401_uncounted(clock, tokens, failures):
+    _phone_code(tokens, {**USER, PRE_AUTH_FAILURES: 4}, NOW - 1_000)
     tokens.spend_errors = [StaleError()]
 
-    def locked_meanwhile(store):
+    def burned_meanwhile(store):
         if store.reads == 2:
-            store.users["u"].update({PRE_AUTH_FAILURES: 10, PRE_AUTH_FAILED_AT: NOW})
+            store.users["u"].update({PRE_AUTH_FAILURES: 0, PRE_AUTH_FAILED_AT: NOW, BURNED_AT: NOW})
 
-    tokens.before_read = locked_meanwhile
-    error = error_of(lambda: codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True))
-    assert error.status == 429 and len(tokens.spent) == 1
+    tokens.before_read = burned_meanwhile
+    error = error_of(lambda: codes.verify("u", "h", codes.PHONE_VERIFICATION, counts_failures=True))
+    assert error.type == "user_invalid_token" and len(tokens.spent) == 1 and failures.calls == []
 
 
 def test_endless_stale_profiles_end_in_401(clock, tokens, failures):
@@ -591,6 +652,37 @@ def test_record_code_failure_sets_the_next_count_and_the_time(monkeypatch):
     assert update["Key"] == {"pk": {"S": "USER#u"}, "sk": {"S": "PROFILE"}}
     sets = dict(part.split(" = ") for part in update["UpdateExpression"].removeprefix("SET ").split(", "))
     assert {names[k]: values[v] for k, v in sets.items()} == {FAILURES: {"N": "5"}, FAILED_AT: {"N": str(NOW)}}
+
+
+def _sets(update: dict) -> dict:
+    names, values = update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]
+    sets = dict(part.split(" = ") for part in update["UpdateExpression"].removeprefix("SET ").split(", "))
+    return {names[k]: values[v] for k, v in sets.items()}
+
+
+@pytest.mark.parametrize("as_read", [4, 9, 37])
+def test_the_fifth_pre_auth_failure_resets_the_count_and_burns_in_the_same_write(monkeypatch, as_read):
+    """A count as read of 5 or more (left by the old lock rule) burns on its next failure too."""
+    fake = CapturingClient()
+    monkeypatch.setattr(real_users_store, "client", lambda: fake)
+    assert real_users_store.record_code_failure("u", codes.PRE_AUTH, as_read, NOW) is None
+    (update,) = fake.updates
+    assert _sets(update) == {
+        PRE_AUTH_FAILURES: {"N": "0"},
+        PRE_AUTH_FAILED_AT: {"N": str(NOW)},
+        BURNED_AT: {"N": str(NOW)},
+    }
+    names, values = update["ExpressionAttributeNames"], update["ExpressionAttributeValues"]
+    assert _holds(update["ConditionExpression"], names, values, {"pk": "USER#u", PRE_AUTH_FAILURES: as_read})
+    assert not _holds(update["ConditionExpression"], names, values, {"pk": "USER#u", PRE_AUTH_FAILURES: 0})
+
+
+def test_a_pre_auth_failure_before_the_fifth_only_counts(monkeypatch):
+    fake = CapturingClient()
+    monkeypatch.setattr(real_users_store, "client", lambda: fake)
+    real_users_store.record_code_failure("u", codes.PRE_AUTH, 3, NOW)
+    (update,) = fake.updates
+    assert _sets(update) == {PRE_AUTH_FAILURES: {"N": "4"}, PRE_AUTH_FAILED_AT: {"N": str(NOW)}}
 
 
 def test_record_code_failure_counts_only_on_the_count_as_read(monkeypatch):

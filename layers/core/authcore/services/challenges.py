@@ -195,7 +195,7 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
                 continue  # counted meanwhile by a concurrent request: decide again on what is stored now
             observability.count("ChallengeFailed", factor=factor)
             if failures is not None:
-                codes.count_failure(failures)
+                codes.count_failure(codes.MFA, failures)
             raise ApiError("user_invalid_token") from None
         except SpentError:
             raise ApiError("user_invalid_token") from None

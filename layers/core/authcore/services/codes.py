@@ -29,8 +29,9 @@ SEND_COOLDOWN_SECONDS = 60
 ISSUE_ATTEMPTS = 3
 WRITE_ATTEMPTS = 5
 
-# Wrong codes: the first FREE_FAILURES cost nothing; from then on each one locks code checks for a
-# doubling time (capped), and at MAX_FAILURES they stay locked until a success is recorded by an operator.
+# Wrong MFA answers: the first FREE_FAILURES cost nothing; from then on each one locks MFA code checks for
+# a doubling time (capped), and at MAX_FAILURES they stay locked until a success is recorded by an operator.
+# Wrong codes without a session never lock: every BURN_AFTER-th burns the user's live codes instead.
 FREE_FAILURES = 10
 MAX_FAILURES = 100
 FIRST_LOCK_SECONDS = 30
@@ -43,6 +44,9 @@ EMAIL_SIGN_IN = "emailOtp"
 PHONE_SIGN_IN = "phoneOtp"
 EMAIL_CHALLENGE = "emailChallenge"
 PHONE_CHALLENGE = "phoneChallenge"
+# The guessable codes (six digits) checked without a session: counted on PRE_AUTH, and retired by its burns.
+# Not email verification links: 256-bit secrets a stranger must not be able to retire.
+GUESSABLE = (EMAIL_SIGN_IN, PHONE_SIGN_IN, PHONE_VERIFICATION)
 ADDRESS_FIELD = {
     EMAIL_VERIFICATION: "email",
     EMAIL_SIGN_IN: "email",
@@ -114,9 +118,11 @@ def ensure_sms_allowed(phone: str) -> None:
 # --- the failure counters ------------------------------------------------------------------------
 
 # The two per-user counts of consecutive wrong codes (API.md §7): codes presented without a session,
-# and wrong answers of signed-in sessions. A success resets only its own count.
+# which burn the user's live codes (users_store.Failures), and wrong answers of signed-in sessions,
+# which lock MFA code checks. A success resets only its own count.
 PRE_AUTH = users_store.PRE_AUTH
 MFA = users_store.MFA
+BURN_AFTER = users_store.BURN_AFTER
 
 
 class WrongCodeError(Exception):
@@ -134,14 +140,17 @@ def failure_count(user: dict[str, Any], counter: users_store.Failures) -> int:
 
 
 def lock_seconds(failures: int) -> int:
-    """How long code checks stay locked after the `failures`-th consecutive wrong code."""
+    """How long MFA code checks stay locked after the `failures`-th consecutive wrong answer."""
     if failures < FREE_FAILURES:
         return 0
     return min(FIRST_LOCK_SECONDS * 2 ** min(failures - FREE_FAILURES, 32), LONGEST_LOCK_SECONDS)
 
 
 def ensure_unlocked(user: dict[str, Any], counter: users_store.Failures) -> None:
-    """429 while the code checks that `counter` guards are locked by consecutive wrong codes."""
+    """429 while the code checks that `counter` guards are locked by consecutive wrong codes. A count
+    that burns (PRE_AUTH) never locks: a stranger could keep the owner out with it."""
+    if counter.burned:
+        return
     failures = failure_count(user, counter)
     now = now_ms()
     if failures >= MAX_FAILURES:
@@ -151,9 +160,10 @@ def ensure_unlocked(user: dict[str, Any], counter: users_store.Failures) -> None
         raise rate_limited(FREE_FAILURES, -(-reopens // 1000))
 
 
-def count_failure(previous: int) -> None:
-    """Metrics for one recorded wrong code: from the FREE_FAILURES-th on, each one (re)locks the user."""
-    if previous + 1 >= FREE_FAILURES:
+def count_failure(counter: users_store.Failures, previous: int) -> None:
+    """Metrics for one recorded wrong code after `previous` ones: the attack signal (CodeLockout) is a
+    burn, or on a count that locks, each wrong code from the FREE_FAILURES-th on (each (re)locks)."""
+    if counter.burns(previous) or (not counter.burned and previous + 1 >= FREE_FAILURES):
         observability.count("CodeLockout")
 
 
@@ -162,13 +172,21 @@ def wrong_code(user: dict[str, Any], counter: users_store.Failures) -> ApiError:
     for _ in range(WRITE_ATTEMPTS):
         fresh = users_store.record_code_failure(user["userId"], counter, failure_count(user, counter), now_ms())
         if fresh is None:  # counted
-            count_failure(failure_count(user, counter))
+            count_failure(counter, failure_count(user, counter))
             return ApiError("user_invalid_token")
         if not fresh.get("userId"):  # the user is gone
             return ApiError("user_invalid_token")
         user = fresh
         ensure_unlocked(user, counter)
     raise rate_limited(FREE_FAILURES, now_ms() // 1000 + FIRST_LOCK_SECONDS)
+
+
+def burned(user: dict[str, Any], token: dict[str, Any] | None) -> bool:
+    """A guessable code issued at or before the user's last burn: dead, so presenting it (even the right
+    one) is no guess and is not counted."""
+    if token is None or token.get("kind") not in GUESSABLE:
+        return False
+    return token["createdAt"] <= user.get(PRE_AUTH.burned, -1)
 
 
 # --- issuing -------------------------------------------------------------------------------------
@@ -250,8 +268,11 @@ def spent(token: dict[str, Any] | None) -> bool:
 
 
 def usable(token: dict[str, Any] | None, kinds: tuple[str, ...], user: dict[str, Any]) -> bool:
-    """The token exists unspent, is of an accepted kind, is unexpired, and was sent to the user's current address."""
-    if token is None or spent(token) or token.get("kind") not in kinds or token["expire"] <= now_ms():
+    """The token exists unspent and unburned, is of an accepted kind, is unexpired, and was sent to the user's
+    current address."""
+    if token is None or spent(token) or burned(user, token):
+        return False
+    if token.get("kind") not in kinds or token["expire"] <= now_ms():
         return False
     return user.get(ADDRESS_FIELD[token["kind"]], "") == token.get("address")
 
@@ -269,6 +290,8 @@ def token_use(user: dict[str, Any], token: dict[str, Any], first_proof: bool = F
         first_proof=first_proof,
         other_address=user.get(users_store.OTHER_ADDRESS[address_field], "") if first_proof else "",
         newly_verified=not user.get(f"{address_field}Verification", False),
+        guessable=token["kind"] in GUESSABLE,
+        created_at=token["createdAt"],
     )
 
 
@@ -283,16 +306,14 @@ def is_first_proof(user: dict[str, Any], token: dict[str, Any]) -> bool:
 def verify(user_id: str, hashed: str, kind: str, counts_failures: bool) -> dict[str, Any]:
     """Spend a verification token: the address it was sent to becomes verified. Returns the token.
 
-    `counts_failures` for guessable codes: a pre-auth lock refuses, and a wrong code counts (a spent one does not).
+    `counts_failures` for guessable codes: a wrong code counts on PRE_AUTH (a spent or burned one does not).
     """
     for _ in range(WRITE_ATTEMPTS):
         user, token = tokens_store.get_user_and_token(user_id, hashed)
         if user is None:
             raise ApiError("user_invalid_token")
-        if counts_failures:
-            ensure_unlocked(user, PRE_AUTH)
         if not usable(token, (kind,), user):
-            counted = counts_failures and not spent(token)
+            counted = counts_failures and not spent(token) and not burned(user, token)
             raise wrong_code(user, PRE_AUTH) if counted else ApiError("user_invalid_token")
         try:
             tokens_store.spend(user_id, token_use(user, token))

@@ -105,10 +105,9 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
     user, token = tokens_store.get_user_and_token(body.userId, keyed_hash(body.userId, body.secret))
     if user is None:
         raise ApiError("user_invalid_token")
-    codes.ensure_unlocked(user, codes.PRE_AUTH)
     kinds = tuple(SIGN_IN)
-    if codes.spent(token):
-        raise ApiError("user_invalid_token")  # a double submit: no guess (API.md §7)
+    if codes.spent(token) or codes.burned(user, token):
+        raise ApiError("user_invalid_token")  # a double submit, or a code retired by a burn: no guess (API.md §7)
     if not codes.usable(token, kinds, user):
         raise codes.wrong_code(user, codes.PRE_AUTH)
     if not user.get("status", True):
@@ -116,7 +115,6 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
     factor, provider = SIGN_IN[token["kind"]]
 
     def token_use_for(fresh: dict[str, Any]) -> TokenUse:
-        codes.ensure_unlocked(fresh, codes.PRE_AUTH)
         if not codes.usable(token, kinds, fresh):
             raise ApiError("user_invalid_token")
         return codes.token_use(fresh, token, codes.is_first_proof(fresh, token))

@@ -50,6 +50,9 @@ class TokenUse:
     first_proof: bool = False
     other_address: str = ""
     newly_verified: bool = False  # the address was not verified as read: its verifiedAt starts now
+    # A guessable code (created at `created_at`) is spent only if no burn retired it meanwhile (users.Failures).
+    guessable: bool = False
+    created_at: int = 0
 
     @property
     def other_field(self) -> str:
@@ -88,7 +91,7 @@ class TokenUse:
 
     def apply_to(self, update: ProfileUpdate) -> ProfileUpdate:
         """Mark the address verified (and proven: no longer a guest's) and reset the failure count, if both
-        are as read."""
+        are as read and a guessable code was not burned meanwhile."""
         verified = f"{self.address_field}Verification"
         update.set(verified, True).set(users.guest_flag(self.address_field), False).set("updatedAt", self.now)
         if self.newly_verified:
@@ -105,6 +108,9 @@ class TokenUse:
             update.condition(
                 f"attribute_not_exists({update.name(verified)}) OR {update.name(verified)} = {update.value(False)}"
             )
+        if self.guessable:
+            burned = update.name(users.PRE_AUTH.burned)
+            update.condition(f"attribute_not_exists({burned}) OR {burned} < {update.value(self.created_at)}")
         return users.reset_code_failures(update, users.PRE_AUTH, self.failures)
 
 

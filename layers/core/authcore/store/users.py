@@ -293,21 +293,33 @@ def count_sign_in_attempt(
     return "limited", old, source_limit  # kept changing under us: refuse this one (never a 500)
 
 
+BURN_AFTER = 5  # consecutive wrong codes on the pre-auth count that burn the user's live codes
+
+
 @dataclass(frozen=True)
 class Failures:
     """A per-user count of consecutive wrong codes on the profile: its attribute and when it last grew.
 
-    API.md §7 keeps two, so that locking one never locks the other: PRE_AUTH counts codes presented
-    without a session (sign-in codes, phone verification), MFA counts wrong answers of signed-in
-    sessions (challenges, authenticator verification).
+    API.md §7 keeps two, so that one never affects the other: PRE_AUTH counts codes presented without
+    a session (sign-in codes, phone verification), MFA counts wrong answers of signed-in sessions
+    (challenges, authenticator verification). A count with a `burned` attribute never locks: every
+    `burn_after`-th consecutive wrong code instead goes back to zero and stamps `burned` (epoch ms),
+    which retires every code issued until then (services/codes.py `burned`), so a stranger cannot
+    lock the owner out. The MFA count, which only a session past the first factor reaches, locks.
     """
 
     count: str
     at: str
+    burned: str = ""
+    burn_after: int = 0
+
+    def burns(self, failures: int) -> bool:
+        """One more wrong code after `failures` burns the user's live codes."""
+        return bool(self.burned) and failures + 1 >= self.burn_after
 
 
 MFA = Failures("codeFailures", "codeFailedAt")
-PRE_AUTH = Failures("preAuthFailures", "preAuthFailedAt")
+PRE_AUTH = Failures("preAuthFailures", "preAuthFailedAt", burned="preAuthBurnedAt", burn_after=BURN_AFTER)
 
 
 def _failures_as_read(update: ProfileUpdate, counter: Failures, failures: int) -> ProfileUpdate:
@@ -324,13 +336,15 @@ def reset_code_failures(update: ProfileUpdate, counter: Failures, failures: int)
 
 
 def code_failure(counter: Failures, failures: int, now: int) -> ProfileUpdate:
-    """One more wrong code on `counter`, if it is still `failures` as read."""
-    update = _failures_as_read(ProfileUpdate(), counter, failures)
-    return update.set(counter.count, failures + 1).set(counter.at, now)
+    """One more wrong code on `counter`, if it is still `failures` as read; or the burn (see Failures)."""
+    update = _failures_as_read(ProfileUpdate(), counter, failures).set(counter.at, now)
+    if counter.burns(failures):
+        return update.set(counter.count, 0).set(counter.burned, now)
+    return update.set(counter.count, failures + 1)
 
 
 def record_code_failure(user_id: str, counter: Failures, failures: int, now: int) -> dict[str, Any] | None:
-    """Count one wrong code on `counter`, if it is still `failures` as read.
+    """Count one wrong code on `counter` (burning at its turn), if it is still `failures` as read.
 
     Returns None when counted, else the profile as it is now, so the caller can decide again
     (another failure was counted meanwhile and may have locked the user).
