@@ -19,6 +19,7 @@ import requests
 
 from tests.e2e.helpers import (
     PASSWORD,
+    User,
     assert_error,
     auth,
     last_code,
@@ -41,6 +42,19 @@ PHONE = "+61293744000"
 def from_stranger(base: str, method: str, path: str, body: dict) -> list[requests.Response]:
     """PER_SOURCE attempts, then one more, all from the stranger's address."""
     return [request_from(STRANGER, method, base, path, body) for _ in range(PER_SOURCE + 1)]
+
+
+def ask_for_a_sign_in_code(base: str, owner: User) -> None:
+    """The owner, from her own address, asks for an email sign-in code."""
+    token = request_from(OWNER, "POST", base, "/account/tokens/email", {"userId": owner.id, "email": owner.email})
+    assert token.status_code == 201, token.text
+
+
+def sign_in_with_the_last_code(base: str, owner: User) -> None:
+    """The owner signs in with the last code emailed to her: 201."""
+    body = {"userId": owner.id, "secret": last_code(base, owner.email)}
+    signed_in = request_from(OWNER, "POST", base, "/account/sessions/token", body)
+    assert signed_in.status_code == 201, signed_in.text
 
 
 def assert_spent_from_one_address(answers: list[requests.Response], status: int, type_: str) -> None:
@@ -67,13 +81,10 @@ def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out(base: str) -
 
 def test_malformed_codes_from_one_address_do_not_lock_code_sign_in(base: str) -> None:
     owner = make_user(base)
-    token = request_from(OWNER, "POST", base, "/account/tokens/email", {"userId": owner.id, "email": owner.email})
-    assert token.status_code == 201, token.text
+    ask_for_a_sign_in_code(base, owner)
     answers = from_stranger(base, "POST", "/account/sessions/token", {"userId": owner.id, "secret": "bad"})
     assert_spent_from_one_address(answers, 401, "user_invalid_token")
-    body = {"userId": owner.id, "secret": last_code(base, owner.email)}
-    signed_in = request_from(OWNER, "POST", base, "/account/sessions/token", body)
-    assert signed_in.status_code == 201, signed_in.text
+    sign_in_with_the_last_code(base, owner)
 
 
 def test_bogus_link_secrets_from_one_address_do_not_lock_email_verification(base: str) -> None:
@@ -104,11 +115,8 @@ def test_a_whole_hour_of_wrong_codes_from_one_address_does_not_lock_code_sign_in
     wrong_codes(base, stranger, owner.id, PER_SOURCE)
     refused = request_from(stranger, "POST", base, "/account/sessions/token", {"userId": owner.id, "secret": "999999"})
     assert_error(refused, 429, "general_rate_limit_exceeded")  # the address's own limit, not a lock on the owner
-    token = request_from(OWNER, "POST", base, "/account/tokens/email", {"userId": owner.id, "email": owner.email})
-    assert token.status_code == 201, token.text
-    body = {"userId": owner.id, "secret": last_code(base, owner.email)}
-    signed_in = request_from(OWNER, "POST", base, "/account/sessions/token", body)
-    assert signed_in.status_code == 201, signed_in.text
+    ask_for_a_sign_in_code(base, owner)
+    sign_in_with_the_last_code(base, owner)
 
 
 def test_a_code_issued_before_five_wrong_guesses_is_burned_and_presenting_it_is_no_guess(base: str) -> None:
@@ -117,8 +125,7 @@ def test_a_code_issued_before_five_wrong_guesses_is_burned_and_presenting_it_is_
     body = {"phone": PHONE, "password": PASSWORD}
     assert request_from(OWNER, "PATCH", base, "/account/phone", body, auth(credential)).status_code == 200
     stranger = "127.0.0.69"
-    token = request_from(OWNER, "POST", base, "/account/tokens/email", {"userId": owner.id, "email": owner.email})
-    assert token.status_code == 201, token.text
+    ask_for_a_sign_in_code(base, owner)
     before = last_code(base, owner.email)
 
     wrong_codes(base, stranger, owner.id, BURN_AFTER, start=100)  # the 5th burns the live code
