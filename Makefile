@@ -78,7 +78,8 @@ lock: $(TOOLS)/.installed
 
 ## First deploy: samconfig.toml's defaults, only the change set to confirm (docs/deploy.md).
 ## GUIDED=1 asks for the stack, region and every parameter, and saves the answers in samconfig.toml.
-## REGION=eu-west-1 deploys to another region than samconfig.toml's.
+## REGION=eu-west-1 deploys to another region than samconfig.toml's; AWS_REGION or AWS_DEFAULT_REGION, when set, do too.
+REGION ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION))
 deploy: build
 	$(TOOLS)/bin/sam deploy $(if $(GUIDED),--guided) $(if $(REGION),--region $(REGION))
 
