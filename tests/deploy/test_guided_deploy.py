@@ -85,3 +85,22 @@ def test_every_route_is_on_an_api_that_declares_its_auth():
         for event in (resource["Properties"].get("Events") or {}).values()
     ]
     assert events and all(event["Properties"]["RestApiId"] == {"Ref": "Api"} for event in events)
+
+
+@pytest.mark.parametrize(
+    ("environment", "region"),
+    [({}, None), ({"AWS_DEFAULT_REGION": "eu-west-1"}, "eu-west-1"), ({"AWS_REGION": "ap-south-1"}, "ap-south-1")],
+)
+def test_make_deploy_takes_the_region_of_the_environment(environment, region):
+    """`make deploy` passes AWS_REGION / AWS_DEFAULT_REGION on as --region (samconfig.toml's region would win
+    over them in a plain `sam deploy`); with neither, samconfig.toml's default applies."""
+    plan = subprocess.run(
+        ["make", "-n", "deploy"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", **environment},
+        check=True,
+    ).stdout
+    deploy = next(line for line in plan.splitlines() if " deploy" in line and "sam" in line)
+    assert (f"--region {region}" in deploy) if region else ("--region" not in deploy)
