@@ -139,8 +139,8 @@ class Smoke:
         if self.origin and answer.header("Access-Control-Allow-Origin") != self.origin:
             raise SmokeError(
                 f"the API does not allow the origin {self.origin}: browsers on it get CORS errors. Add it to the "
-                "AllowedOrigins parameter, keeping the origins you have (make deploy asks for them; samconfig.toml "
-                "keeps them in parameter_overrides), and deploy again."
+                "AllowedOrigins parameter, keeping the origins you have (make deploy GUIDED=1 asks for them; "
+                "samconfig.toml keeps them in parameter_overrides), and deploy again."
             )
         if self.key:  # before a user exists: a bad key must not leave one behind
             self.expect(self.call("DELETE", f"/users/{uuid.uuid4().hex[:20]}", session=False, key=True), 404)

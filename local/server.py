@@ -57,7 +57,8 @@ class OriginNotes:
         listed = ",".join(sorted(config.allowed_origins))
         wanted = f"AllowedOrigins={listed},{origin}"
         # Not `sam deploy --parameter-overrides`: on the command line it drops every override samconfig.toml keeps.
-        deploy = f"a deployed stack needs {wanted} (make deploy asks; samconfig.toml keeps it in parameter_overrides)"
+        keeps = "make deploy GUIDED=1 asks; samconfig.toml keeps it in parameter_overrides"
+        deploy = f"a deployed stack needs {wanted} ({keeps})"
         if config.origin_allowed(origin):
             return f"CORS: allowing Origin {origin} only because the local stack allows any loopback origin; {deploy}"
         return (
