@@ -480,6 +480,26 @@ def test_codes_asked_for_without_a_session_use_at_most_half_of_a_destinations_da
     assert request(api, "grace@example.com" if channel == "email" else "+14155552672", ip="198.51.100.99").status == 201
 
 
+@pytest.mark.parametrize("channel", ["email", "phone"])
+def test_one_address_cannot_use_up_a_destinations_sign_in_codes(api, sent, channel):
+    """One source address gets at most codes.ANONYMOUS_PER_SOURCE_PER_DAY sign-in codes to a destination a day, so
+    a stranger needs several addresses to use up the anonymous half; the owner, from another address, still
+    gets a code, and the stranger still gets codes to other destinations."""
+    address, other = (EMAIL, "grace@example.com") if channel == "email" else (PHONE, "+14155552672")
+    request = email_token if channel == "email" else phone_token
+    for n in range(codes.ANONYMOUS_PER_SOURCE_PER_DAY):
+        lift_cooldowns()
+        assert request(api, address, ip="198.51.100.7").status == 201, n
+    lift_cooldowns()
+    refused = request(api, address, ip="198.51.100.7")
+    assert_error(refused, 429, "general_rate_limit_exceeded")
+    assert refused.header("X-RateLimit-Limit") == str(codes.ANONYMOUS_PER_SOURCE_PER_DAY)
+    assert int(refused.header("X-RateLimit-Reset")) % 86400 == 0
+    assert request(api, address, ip="203.0.113.5").status == 201  # the owner, elsewhere
+    assert request(api, other, ip="198.51.100.7").status == 201
+    assert len(sent.to(address)) == codes.ANONYMOUS_PER_SOURCE_PER_DAY + 1
+
+
 def test_a_stranger_cannot_use_up_what_a_session_sends(api, sent, environment):
     """A stranger asking for sign-in codes spends only the anonymous half of the owner's daily email
     budget (here 4): the owner's session still gets its verification link (and would get its MFA codes)."""

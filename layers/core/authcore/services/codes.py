@@ -77,13 +77,20 @@ def send_cooldown(channel: str, address: str) -> Charge:
     return Charge(f"send-{channel}", address, 1, SEND_COOLDOWN_SECONDS, cooldown=True)
 
 
-def send_budgets(channel: str, address: str, user_id: str, anonymous: bool = False) -> list[Charge]:
+# Sign-in codes one source address may have sent to one destination a day: no single address can use up
+# the destination's anonymous half (API.md §7, docs/security.md §2).
+ANONYMOUS_PER_SOURCE_PER_DAY = 3
+
+
+def send_budgets(channel: str, address: str, user_id: str, anonymous_from: str = "") -> list[Charge]:
     """What one message spends besides the cooldown: the destination's and the user's daily budgets,
     and the deployment's hourly one (settings().budgets).
 
-    An `anonymous` message (a sign-in code anyone may ask for) may also use at most half of the
-    destination's and the user's daily budgets: a stranger cannot use up the rest, which carries the
-    messages of signed-in sessions (MFA codes, verification) (API.md §7, docs/security.md §2).
+    An anonymous message (a sign-in code anyone may ask for; `anonymous_from` is the asking source
+    address) may also use at most half of the destination's and the user's daily budgets, and one
+    source address at most ANONYMOUS_PER_SOURCE_PER_DAY of them: a stranger cannot use up the rest,
+    which carries the messages of signed-in sessions (MFA codes, verification), and needs several
+    addresses to use up the anonymous half (API.md §7, docs/security.md §2).
     """
     budgets = settings().budgets
     per_destination, per_hour = (
@@ -96,10 +103,11 @@ def send_budgets(channel: str, address: str, user_id: str, anonymous: bool = Fal
         Charge("send-user-day", user_id, budgets.messages_per_user_per_day, DAY),
         Charge(f"send-{channel}-all", "deployment", per_hour, HOUR),
     ]
-    if anonymous:
+    if anonymous_from:
         charges += [
             Charge(f"send-{channel}-day-anonymous", address, max(per_destination // 2, 1), DAY),
             Charge("send-user-day-anonymous", user_id, max(budgets.messages_per_user_per_day // 2, 1), DAY),
+            Charge(f"send-{channel}-day-source", f"{address} {anonymous_from}", ANONYMOUS_PER_SOURCE_PER_DAY, DAY),
         ]
     return charges
 
@@ -205,7 +213,7 @@ def issue_and_send(
     phrase: str = "",
     fields: dict[str, Any] | None = None,
     key_of: Callable[[dict[str, Any]], dict[str, str]] = tokens_store.key_of,
-    anonymous: bool = False,
+    anonymous_from: str = "",
 ) -> dict[str, Any]:
     """Store a token (spending `charges` and the address's send cooldown, creating `new_user` with
     it), then send its secret to `address`.
@@ -213,13 +221,14 @@ def issue_and_send(
     `make_secret` returns (secret, stored hash); `send(secret, token)` delivers it and raises
     DeliveryError on failure, in which case everything is undone and the client gets a 503.
     `fields` are stored on the token too; `key_of(token)` is where it is stored (an MFA challenge
-    goes by its id, a code by its hash). `anonymous` when no session asked for it (see send_budgets).
+    goes by its id, a code by its hash). `anonymous_from`: the source address, when no session asked
+    for it (see send_budgets).
     Raises ConflictError when `new_user` collides with an existing user.
     """
     channel = "email" if ADDRESS_FIELD[kind] == "email" else "sms"
     if channel == "sms":
         ensure_sms_allowed(address)
-    charges = [*charges, send_cooldown(channel, address), *send_budgets(channel, address, user_id, anonymous)]
+    charges = [*charges, send_cooldown(channel, address), *send_budgets(channel, address, user_id, anonymous_from)]
     now = now_ms()
     for _ in range(ISSUE_ATTEMPTS):
         secret, hashed = make_secret()

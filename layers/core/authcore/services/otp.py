@@ -32,7 +32,13 @@ SIGN_IN = {codes.EMAIL_SIGN_IN: ("email", "token"), codes.PHONE_SIGN_IN: ("phone
 
 
 def _create_token(
-    kind: str, address: str, requested_id: str, charges: list[Charge], send_code: SendCode, phrase: str = ""
+    kind: str,
+    address: str,
+    requested_id: str,
+    caller: Caller,
+    charges: list[Charge],
+    send_code: SendCode,
+    phrase: str = "",
 ) -> Token:
     """Issue a sign-in code for the user holding `address`, creating that user if there is none."""
     field = codes.ADDRESS_FIELD[kind]
@@ -53,7 +59,7 @@ def _create_token(
                 send=send_code,
                 new_user=created,
                 phrase=phrase,
-                anonymous=True,
+                anonymous_from=caller.ip,
             )
         except ConflictError as conflict:
             if conflict.what == "user":
@@ -74,7 +80,7 @@ def create_email_token(body: EmailToken, caller: Caller) -> Token:
         email.send(body.email, render_email("email-sign-in-code", caller.locale, variables))
 
     charges = [*limits.per_source("email-token", body.email, caller.ip), limits.hourly("email-token-ip", caller.ip)]
-    return _create_token(codes.EMAIL_SIGN_IN, body.email, body.userId, charges, send_code, phrase)
+    return _create_token(codes.EMAIL_SIGN_IN, body.email, body.userId, caller, charges, send_code, phrase)
 
 
 def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
@@ -87,7 +93,7 @@ def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
         sms.send(body.phone, render_sms("sms-sign-in-code", caller.locale, variables))
 
     charges = [*limits.per_source("phone-token", body.phone, caller.ip), limits.hourly("phone-token-ip", caller.ip)]
-    return _create_token(codes.PHONE_SIGN_IN, body.phone, body.userId, charges, send_code)
+    return _create_token(codes.PHONE_SIGN_IN, body.phone, body.userId, caller, charges, send_code)
 
 
 @sign_in("code")
