@@ -13,7 +13,7 @@ from authcore.models.requests import CreateAccount, UpdateEmail, UpdateName, Upd
 from authcore.models.responses import Account, Preferences
 from authcore.observability import logger
 from authcore.security.passwords import hash_password, verify_password
-from authcore.services import limits, notices
+from authcore.services import limits
 from authcore.services.auth import Principal
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
@@ -125,6 +125,8 @@ def _change_address(principal: Principal, kind: str, new: str, password: str, ca
     except (ConflictError, StaleError):
         raise ApiError(f"user_{kind}_already_exists") from None
     if user.get(kind) and user.get(f"{kind}Verification"):
+        from authcore.services import notices  # only here: keeps delivery off the other account routes' cold path
+
         notices.address_changed(user, kind, caller.locale)
     return account_model({**user, **changes})
 
