@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install dev test pytest unit integration e2e lint format check-template build lock deploy smoke clean js-deps chromium openapi scan bench key
+.PHONY: install dev test pytest unit integration e2e lint format check-template build lock deploy smoke clean js-deps chromium openapi scan bench key runtime-python
 
 $(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,18 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 	@test -x $(CHROMIUM) || { echo "error: $(CHROMIUM) is missing; install Debian's chromium package" >&2; exit 1; }
 
-install: $(VENV)/.installed $(TOOLS)/.installed js-deps
+# The layer ships bytecode compiled by the Lambda runtime's own Python version (template.yaml's Runtime):
+# found on PATH or in pyenv (local/lambda_platform.py), else installed from Debian's packages where
+# they have it (Debian 13: python3.13). Still missing, the last line says loudly how to get it.
+runtime-python:
+	@$(PYTHON) local/lambda_platform.py python >/dev/null 2>&1 || { \
+	  package="python$$($(PYTHON) -c 'from local import lambda_platform; print(lambda_platform.load().python_version)')"; \
+	  echo "Installing Debian's $$package for the layer's bytecode (apt-get)…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq "$$package" >/dev/null || true; }
+	@$(PYTHON) local/lambda_platform.py python >/dev/null
+
+install: $(VENV)/.installed $(TOOLS)/.installed js-deps runtime-python
 
 ## The whole API locally: every route of template.yaml, AWS emulated in-process.
 dev: $(VENV)/.installed
@@ -48,10 +59,10 @@ dev: $(VENV)/.installed
 ## Everything CI checks: lint, the template (validate, lint, build), and every test.
 test: lint check-template scan pytest
 
-pytest: $(VENV)/.installed $(TOOLS)/.installed js-deps chromium
+pytest: $(VENV)/.installed $(TOOLS)/.installed js-deps chromium runtime-python
 	$(PY) -m pytest -n auto --dist loadfile  # test modules spread over the cores, each module on one worker
 
-unit integration e2e contract: $(VENV)/.installed
+unit integration e2e contract: $(VENV)/.installed runtime-python
 	$(PY) -m pytest tests/$@
 
 lint: $(VENV)/.installed
@@ -68,7 +79,7 @@ check-template: $(TOOLS)/.installed
 	$(TOOLS)/bin/cfn-lint template.yaml
 	$(MAKE) build
 
-build: $(TOOLS)/.installed
+build: $(TOOLS)/.installed runtime-python
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(TOOLS)/bin/sam build
 
 ## layers/core/requirements.lock: the layer's every package with hashes, for the template's Python on
@@ -103,7 +114,7 @@ scan: $(VENV)/.installed $(SCAN)/.installed
 
 ## Cold start, warm overhead, Argon2, round trips, memory and a 1,000-flow load test; writes bench/results/
 ## and docs/performance.md, docs/performance.png, docs/cost.md (about 6 minutes on 2 idle cores).
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed runtime-python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(PY) -m bench
 

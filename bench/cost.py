@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from local import lambda_platform
+from local import lambda_platform, template
 
 PRICES = {
     "lambda_gb_s_arm64": 0.0000133334,  # $ per GB-second, first 7.5 billion GB-s a month
@@ -58,7 +58,17 @@ MIX = {
     "create_mfa_challenge": SIGN_INS_PER_MAU * MFA_SHARE,
     "update_mfa_challenge": SIGN_INS_PER_MAU * MFA_SHARE,
 }
-LAMBDA_MEMORY_MB = 512  # template.yaml Globals
+_TEMPLATE = template.load()
+# MemorySize of each function, as template.yaml deploys it (Globals, or the function's own).
+MEMORY_MB = {
+    f.name: f.memory_mb for f in template.functions(_TEMPLATE, template.Resolver(_TEMPLATE, template.DEV_PARAMETERS))
+}
+# The plans the Memory section compares: what was deployed before, what is now, one whole vCPU everywhere.
+PLANS = {
+    "512 MB everywhere (before)": dict.fromkeys(MEMORY_MB, 512),
+    "as deployed (template.yaml)": MEMORY_MB,
+    "1,769 MB everywhere": dict.fromkeys(MEMORY_MB, 1769),
+}
 LAMBDA_GB_S = f"lambda_gb_s_{lambda_platform.load().architecture}"  # priced for the template's architecture
 FULL_VCPU_MB = 1769  # Lambda gives one vCPU at 1,769 MB and a proportional share below it
 AWS_CALL_MS = {"dynamodb": 5.0, "kms": 10.0, "ses": 50.0, "sns": 50.0, "secretsmanager": 20.0}  # assumed, in-region
@@ -82,22 +92,30 @@ def cognito(mau: int, tier: str, free_tier: bool) -> float:
     return cost
 
 
-def _endpoint_model(results: dict[str, Any], name: str) -> dict[str, float]:
-    """Deployed duration, units and other calls of one request, from the measured figures."""
+def cpu_share(memory_mb: int) -> float:
+    """The share of a vCPU Lambda gives `memory_mb`; one single-threaded process uses one vCPU at most."""
+    return min(memory_mb, FULL_VCPU_MB) / FULL_VCPU_MB
+
+
+def _endpoint_model(results: dict[str, Any], name: str, memory_mb: int) -> dict[str, float]:
+    """Deployed latency, billed duration, units and other calls of one request, from the measured figures."""
     from tests.integration.test_round_trips import MFA_STEPS
 
     warm = results["warm"]["endpoints"][name]
-    cpu_share = LAMBDA_MEMORY_MB / FULL_VCPU_MB
+    share = cpu_share(memory_mb)
     calls = [call for call in warm["aws_calls"] if not call.startswith("secretsmanager:")]  # cached when warm
     if name in ("create_mfa_challenge", "update_mfa_challenge"):  # the model's factor is TOTP
         step = "totp challenge" if name == "create_mfa_challenge" else "totp completed"
         external = MFA_STEPS[step][2]
         calls = [call for call in calls if call.startswith("dynamodb:")] + external
     waiting = sum(AWS_CALL_MS[call.split(":", 1)[0]] for call in calls)
-    cold = results["coldstart"]["functions"][name]["cpu_ms"] / cpu_share
-    duration = warm["median_ms"] / cpu_share + waiting
+    cold = results["coldstart"]["functions"][name]["cpu_ms"] / share
+    latency = warm["median_ms"] / share + waiting
     return {
-        "duration_ms": duration + COLD_SHARE * cold,
+        "memory_mb": memory_mb,
+        "latency_ms": latency,
+        "cold_start_ms": cold,
+        "duration_ms": latency + COLD_SHARE * cold,
         "read_units": warm["read_units"],
         "write_units": warm["write_units"],
         "kms": sum(call.startswith("kms:") for call in calls),
@@ -105,9 +123,26 @@ def _endpoint_model(results: dict[str, Any], name: str) -> dict[str, float]:
 
 
 def model(results: dict[str, Any]) -> dict[str, Any]:
-    per_request = {name: _endpoint_model(results, name) for name in MIX}
+    """The cost at the template's memory, with the other memory plans priced alongside."""
+    plans = {}
+    for plan, memory in PLANS.items():
+        priced = _model(results, memory)
+        plans[plan] = {
+            "sign_in_ms": priced["per_request"]["create_email_password_session"]["latency_ms"],
+            "sign_in_cold_ms": priced["per_request"]["create_email_password_session"]["cold_start_ms"],
+            "get_account_ms": priced["per_request"]["get_account"]["latency_ms"],
+            "get_account_cold_ms": priced["per_request"]["get_account"]["cold_start_ms"],
+            "lambda_10k": priced["tiers"][0]["parts"]["lambda"],
+            "total_10k": priced["tiers"][0]["total"],
+            "total_1m": priced["tiers"][-1]["total"],
+        }
+    return {**_model(results, MEMORY_MB), "plans": plans}
+
+
+def _model(results: dict[str, Any], memory: dict[str, int]) -> dict[str, Any]:
+    per_request = {name: _endpoint_model(results, name, memory[name]) for name in MIX}
     requests = sum(MIX.values())
-    gb_s = sum(n * per_request[name]["duration_ms"] / 1000 * LAMBDA_MEMORY_MB / 1024 for name, n in MIX.items())
+    gb_s = sum(n * per_request[name]["duration_ms"] / 1000 * memory[name] / 1024 for name, n in MIX.items())
     reads = sum(n * per_request[name]["read_units"] for name, n in MIX.items())
     writes = sum(n * per_request[name]["write_units"] for name, n in MIX.items())
     kms = sum(n * per_request[name]["kms"] for name, n in MIX.items())
@@ -175,20 +210,15 @@ def document(results: dict[str, Any]) -> str:
 
     c, t = results["cost"], results["cost"]["throughput"]
     per_request = table(
-        ["endpoint", "per MAU and month", "duration ms (512 MB)", "read units", "write units", "KMS calls"],
+        ["endpoint", "per MAU and month", "MemorySize", "latency ms", "cold start ms", "billed ms (average)",
+         "read units", "write units", "KMS calls"],
         [
-            [
-                f"`{name}`",
-                f"{n:g}",
-                f"{r['duration_ms']:.0f}",
-                f"{r['read_units']:g}",
-                f"{r['write_units']:g}",
-                r["kms"],
-            ]
+            [f"`{name}`", f"{n:g}", f"{r['memory_mb']:,} MB", f"{r['latency_ms']:.0f}", f"{r['cold_start_ms']:.0f}",
+             f"{r['duration_ms']:.0f}", f"{r['read_units']:g}", f"{r['write_units']:g}", r["kms"]]
             for name, n in MIX.items()
             for r in [c["per_request"][name]]
         ],
-    )
+    )  # fmt: skip
     parts = ["lambda", "api_gateway", "dynamodb", "kms", "logs", "operations", "storage_and_fixed"]
     monthly = table(
         ["MAU", "Lambda", "API Gateway", "DynamoDB", "KMS", "Logs", "WAF, alarms, dashboard, metrics",
@@ -222,14 +252,23 @@ def document(results: dict[str, Any]) -> str:
         ["price", "$"], [[f"`{key}`", f"{value:.10f}".rstrip("0").rstrip(".")] for key, value in PRICES.items()]
     )
     latencies = ", ".join(f"{service} {ms:g} ms" for service, ms in AWS_CALL_MS.items())
+    memory_plans = table(
+        ["memory", "sign-in ms", "sign-in cold start ms", "GET /account ms", "GET /account cold start ms",
+         "Lambda, 10k MAU", "total, 10k MAU", "total, 1M MAU"],
+        [[plan, f"{p['sign_in_ms']:.0f}", f"{p['sign_in_cold_ms']:,.0f}", f"{p['get_account_ms']:.0f}",
+          f"{p['get_account_cold_ms']:,.0f}", _usd(p["lambda_10k"]), _usd(p["total_10k"]), _usd(p["total_1m"])]
+         for plan, p in c["plans"].items()],
+    )  # fmt: skip
     return _DOCUMENT.format(
+        memory_plans=memory_plans,
+        memory_per_function=_memory_table(results),
         date=results["date"],
         sign_ins=SIGN_INS_PER_MAU,
         mfa_share=f"{MFA_SHARE:.0%}",
         requests=f"{c['requests_per_mau']:g}",
-        memory=LAMBDA_MEMORY_MB,
         full_vcpu=FULL_VCPU_MB,
-        factor=f"{FULL_VCPU_MB / LAMBDA_MEMORY_MB:.2f}",
+        default_memory=_TEMPLATE["Globals"]["Function"]["MemorySize"],
+        default_share=f"{cpu_share(_TEMPLATE['Globals']['Function']['MemorySize']):.2f}",
         latencies=latencies,
         cold_share=f"{COLD_SHARE:.0%}",
         storage=STORAGE_KB_PER_USER,
@@ -239,6 +278,27 @@ def document(results: dict[str, Any]) -> str:
         throughput=throughput,
         prices=prices,
     )
+
+
+def _memory_table(results: dict[str, Any]) -> str:
+    """Every function: its MemorySize, what it measured (cold start as deployed, warm, peak RSS), and
+    what that memory makes of the cold start."""
+    from bench.report import table
+
+    cold, warm = results["coldstart"]["functions"], results["warm"]["endpoints"]
+    rows = []
+    for name in sorted(MEMORY_MB, key=lambda n: (-MEMORY_MB[n], n)):
+        memory = MEMORY_MB[name]
+        rows.append(
+            [f"`{name}`", f"{memory:,}", f"{cpu_share(memory):.2f}", f"{cold[name]['peak_rss_mib']:.0f}",
+             f"{cold[name]['cpu_ms']:.0f}", f"{cold[name]['cpu_ms'] / cpu_share(memory):,.0f}",
+             f"{warm[name]['median_ms']:.1f}", "yes" if warm[name]["hashes_password"] else ""]
+        )  # fmt: skip
+    return table(
+        ["function", "MemorySize MB", "vCPU", "peak RSS MiB (cold start)", "cold start CPU ms (bench)",
+         "cold start ms at this memory", "warm CPU ms (bench)", "Argon2id"],
+        rows,
+    )  # fmt: skip
 
 
 _DOCUMENT = """# Cost and scale
@@ -256,10 +316,10 @@ Generated by `make bench` (`bench/cost.py`) from the measurements of the run of 
   internet access at generation time: check them before quoting. AWS free tiers are ignored on our
   side; Cognito is shown with its 10,000-MAU free tier and, in brackets, without it.
 - **Lambda duration**: the measured warm CPU time of each endpoint (performance.md, *total*, which
-  includes the SDK) scaled to the CPU share of a {memory} MB function (Lambda gives one vCPU at
-  {full_vcpu} MB, so x{factor}; the same speed per core as the bench machine is assumed), plus assumed
-  in-region latencies per AWS call ({latencies}), plus {cold_share} of requests paying the measured
-  cold start (scaled the same way; INIT is billed). The sign-in is dominated by Argon2id (19 MiB,
+  includes the SDK) scaled to the CPU share of its MemorySize (Lambda gives one vCPU at {full_vcpu} MB
+  and a proportional share below; the same speed per core as the bench machine is assumed), plus
+  assumed in-region latencies per AWS call ({latencies}), plus {cold_share} of requests paying the
+  measured cold start as deployed (scaled the same way; INIT is billed). The sign-in is dominated by Argon2id (19 MiB,
   t=2), which is the point of it. The challenge endpoints were measured with an email code (the
   walk's first call); a TOTP challenge does less, so their durations and write units are upper bounds.
 - **DynamoDB**: the units the measured calls consume if every item read is <= 4 KB and every item
@@ -275,6 +335,31 @@ Generated by `make bench` (`bench/cost.py`) from the measurements of the run of 
 ## Per request (measured, then scaled to a deployment)
 
 {per_request}
+
+## Memory
+
+Lambda sizes a function's CPU with its memory: one vCPU at {full_vcpu} MB, a proportional share
+below. Every function here is single-threaded Python (Argon2id runs with parallelism 1), so more
+than {full_vcpu} MB buys nothing, and RAM is never the constraint: a cold start peaks at 60-80 MiB
+(the table below; Argon2id adds its 19 MiB). So the memory is chosen for the CPU it brings:
+
+- **Argon2id functions: 1,769 MB**, one whole vCPU. The hash is pure CPU: its billed GB-seconds are
+  the same at any memory up to one vCPU (half the CPU, twice the time), so a whole vCPU makes the
+  sign-in about 3.5 times faster than at 512 MB for the same cost. These are the functions whose
+  walk hashes or verifies a password (`tests/integration/test_memory.py` checks the template
+  against it).
+- **Every other function: {default_memory} MB** (Globals, {default_share} vCPU). Their warm requests
+  are mostly waiting for DynamoDB, which costs in proportion to memory and goes no faster with more
+  CPU, while their cold start (about 300 ms of CPU as deployed) is pure CPU: {default_memory} MB
+  halves it against 512 MB for a few cents a month at 10k MAU. 1,769 MB everywhere would cut the
+  cold start by another 40% at about twice the Lambda bill, still a small part of the total.
+
+{memory_plans}
+
+Per function, from this run (cold start as deployed: the layer's bytecode, no cache, up to the end
+of the first request; warm: our code and the SDK per request, performance.md):
+
+{memory_per_function}
 
 ## Monthly cost
 

@@ -6,14 +6,20 @@ the layer's wheels are fetched and locked for (layers/core/Makefile), the layer'
 
 Standard library only: `sam build` runs layers/core/Makefile, which runs this file with whatever
 `python3` is first on PATH; `python3 local/lambda_platform.py {pip,uv} [--template T] [--architecture A]`
-prints the arguments of `pip install` or `uv pip compile`. SAM tells a makefile build nothing about
+prints the arguments of `pip install` or `uv pip compile`, and `… python` the path of this machine's
+interpreter of the runtime's Python version, which compiles the layer's bytecode (or says loudly that
+there is none and how to get one). SAM tells a makefile build nothing about
 the architecture (aws/aws-sam-cli#3349), hence this reader.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +31,8 @@ OLDEST_MANYLINUX_MINOR = 17  # manylinux2014
 # layers/core's lock: the same pins resolve for both architectures (`make lock` checks), and uv lists
 # the hash of every wheel of each pinned version, so one lock serves arm64 and x86_64.
 LOCK = "requirements.lock"
+# What Lambda's Python runtime provides besides the standard library (boto3 and what it needs).
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,52 @@ class LambdaPlatform:
         return ["--python-version", self.python_version, "--python-platform", platform]
 
 
+def host_architecture() -> str:
+    """This machine's CPU, by Lambda's name."""
+    names = {machine: name for name, machine in MACHINES.items()}
+    if os.uname().machine not in names:
+        raise ValueError(f"no Lambda architecture runs {os.uname().machine}")
+    return names[os.uname().machine]
+
+
+class NoInterpreterError(RuntimeError):
+    pass
+
+
+def interpreter(python_version: str) -> str:
+    """This machine's CPython `python_version` (3.13): $RUNTIME_PYTHON, else pythonX.Y on PATH, else pyenv's.
+
+    The layer's bytecode must come from the runtime's own minor version (the .pyc magic number
+    changes with every one); any patch release of it will do.
+    """
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    if os.environ.get("RUNTIME_PYTHON"):
+        candidates = [os.environ["RUNTIME_PYTHON"]]
+    else:
+        installed = sorted(pyenv.glob(f"{python_version}.*/bin/python{python_version}"), reverse=True)
+        candidates = [shutil.which(f"python{python_version}"), *map(str, installed)]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(  # a Python interpreter found above, asked its version
+            [candidate, "-c", "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.split() == ["cpython", python_version]:
+            return candidate
+    tried = ", ".join(filter(None, candidates)) or f"python{python_version} not on PATH"
+    raise NoInterpreterError(
+        f"""
+*** No Python {python_version} on this machine ({tried}).
+*** The layer ships bytecode compiled by the Lambda runtime's own Python (template.yaml: python{python_version}),
+*** so that no cold start compiles pydantic, Powertools and authcore from source. Install it:
+***   Debian 13 / Ubuntu:  apt-get install python{python_version}   (`make build` tries this)
+***   any machine:         pyenv install {python_version}
+*** or point RUNTIME_PYTHON at one: make build RUNTIME_PYTHON=/path/to/python{python_version}
+"""
+    )
+
+
 def read(template_text: str) -> LambdaPlatform:
     """Runtime and the single architecture of the template's `Globals: Function:` block.
 
@@ -89,19 +143,39 @@ def read(template_text: str) -> LambdaPlatform:
     return LambdaPlatform(values["Runtime"], architecture.group(1))
 
 
+def with_architecture(template_text: str, architecture: str) -> str:
+    """The template with Globals' architecture set to `architecture`, as a developer would edit it
+    (what the layer build reads; the bench and the build tests build for this machine's CPU)."""
+    line = re.compile(r"(?m)^    Architectures: \[[\w-]+\]")
+    switched, count = line.subn(f"    Architectures: [{architecture}]", template_text)
+    if count != 1:
+        raise ValueError("Globals: Function: has no one `Architectures: [...]` line")
+    return switched
+
+
 def load(path: Path = TEMPLATE_PATH) -> LambdaPlatform:
     return read(path.read_text())
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Print the layer build's arguments for the template's platform.")
-    parser.add_argument("tool", choices=["pip", "uv"], help="pip install (the build) or uv pip compile (the lock)")
+    parser.add_argument(
+        "tool",
+        choices=["pip", "uv", "python"],
+        help="pip install (the build), uv pip compile (the lock), or the runtime's Python on this machine",
+    )
     parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
     parser.add_argument("--architecture", choices=sorted(MACHINES), help="another architecture, same runtime")
     args = parser.parse_args(argv)
     platform = load(args.template)
     if args.architecture:
         platform = LambdaPlatform(platform.runtime, args.architecture)
+    if args.tool == "python":
+        try:
+            print(interpreter(platform.python_version))
+        except NoInterpreterError as missing:
+            sys.exit(str(missing))
+        return
     print(" ".join(platform.pip_install_args() if args.tool == "pip" else platform.uv_compile_args()))
 
 

@@ -23,8 +23,6 @@ from tests.conftest import TEMPLATE
 LAYER = template.REPO_ROOT / "layers" / "core"
 MAKEFILE = LAYER / "Makefile"
 ELF_MACHINE = {"aarch64": 183, "x86_64": 62}  # e_machine of the ELF header
-# What Lambda's Python runtime provides besides the standard library (boto3 and what it needs).
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", re.M)
 
 
@@ -33,19 +31,18 @@ def _name(package: str) -> str:
 
 
 def _switched(architecture: str) -> str:
-    """template.yaml with Globals' architecture set to `architecture`, as a developer would edit it."""
-    text = template.TEMPLATE_PATH.read_text()
-    switched, count = re.subn(r"(?m)^    Architectures: \[[\w-]+\]", f"    Architectures: [{architecture}]", text)
-    assert count == 1
-    return switched
+    return lambda_platform.with_architecture(template.TEMPLATE_PATH.read_text(), architecture)
 
 
-def _build(layer_dir: Path, artifacts: Path, template_path: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _build(
+    layer_dir: Path, artifacts: Path, template_path: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`sam build`'s call: `make --makefile <original> build-CoreLayer` in a copy of the layer folder."""
     options = [f"TEMPLATE={template_path}"] if template_path else []
     return subprocess.run(
         ["make", "--makefile", str(MAKEFILE), "build-CoreLayer", f"ARTIFACTS_DIR={artifacts}", *options],
         cwd=layer_dir,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
@@ -94,11 +91,16 @@ def test_every_function_and_the_layer_declare_the_globals_platform():
 def test_the_build_and_the_lock_resolve_for_the_template_architecture(architecture, machine, other):
     platform = lambda_platform.read(_switched(architecture))
     pip = " ".join(platform.pip_install_args())
-    assert "--python-version 3.14 --implementation cp" in pip
+    assert f"--python-version {platform.python_version} --implementation cp" in pip
     assert f"--platform manylinux_2_34_{machine}" in pip and f"--platform manylinux2014_{machine}" in pip
     assert other not in pip
     assert pip.endswith(f"-r {lambda_platform.LOCK}")
-    assert platform.uv_compile_args() == ["--python-version", "3.14", "--python-platform", f"{machine}-manylinux_2_34"]
+    assert platform.uv_compile_args() == [
+        "--python-version",
+        platform.python_version,
+        "--python-platform",
+        f"{machine}-manylinux_2_34",
+    ]
 
 
 def _lock() -> tuple[str, dict[str, str]]:
@@ -142,20 +144,73 @@ def test_switching_the_template_architecture_builds_a_layer_for_it(tmp_path, arc
     built = _build(_copy_layer(tmp_path / "src"), artifacts, template_path)
     assert built.returncode == 0, built.stderr[-2000:]
     machine = lambda_platform.MACHINES[architecture]
+    cp = "cp" + lambda_platform.load().python_version.replace(".", "")
     site = artifacts / "python"
     assert (site / "authcore" / "__init__.py").is_file()
     shared_objects = sorted(site.rglob("*.so"))
     assert shared_objects
     for path in shared_objects:
         assert int.from_bytes(path.read_bytes()[18:20], "little") == ELF_MACHINE[machine], path.name
-        assert path.name.endswith((".abi3.so", f".cpython-314-{machine}-linux-gnu.so")), path.name
+        assert path.name.endswith((".abi3.so", f".cpython-{cp[2:]}-{machine}-linux-gnu.so")), path.name
     for wheel in site.glob("*.dist-info/WHEEL"):
         for tag in re.findall(r"^Tag: (\S+)$", wheel.read_text(), re.M):
             python, _, platform = tag.split("-")
             assert platform == "any" or platform.endswith(f"_{machine}"), (wheel.parent.name, tag)
-            assert platform == "any" or python == "cp314" or tag.split("-")[1] == "abi3", (wheel.parent.name, tag)
+            assert platform == "any" or python == cp or tag.split("-")[1] == "abi3", (wheel.parent.name, tag)
     installed = {_name(path.name.split("-")[0]) for path in site.glob("*.dist-info")}
     assert installed == set(_lock()[1])  # --no-deps: exactly the lock, nothing resolved at build time
+
+
+def _runtime_python() -> tuple[str, str]:
+    """This machine's interpreter of the runtime's Python version and its bytecode magic number (hex)."""
+    python = lambda_platform.interpreter(lambda_platform.load().python_version)
+    magic = subprocess.run(
+        [python, "-c", "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return python, magic.stdout.strip()
+
+
+def test_the_layer_ships_bytecode_of_the_runtime_python_for_every_module(tmp_path):
+    """/opt is read-only on Lambda: every .py has its .pyc, for the runtime's magic number, hash-based and
+    unchecked (flags 0b01), so a cold start never compiles, whatever mtimes the zip gives the files.
+    Built for this machine's CPU, so the layer runs here: a module whose source is replaced (newer
+    mtime, other size and hash) still imports its shipped bytecode."""
+    python, magic = _runtime_python()
+    template_path = tmp_path / "template.yaml"
+    template_path.write_text(_switched(lambda_platform.host_architecture()))
+    built = _build(_copy_layer(tmp_path / "src"), tmp_path / "artifacts", template_path)
+    assert built.returncode == 0, built.stderr[-2000:]
+    site = tmp_path / "artifacts" / "python"
+    tag = f"cpython-{lambda_platform.load().python_version.replace('.', '')}"
+    sources = sorted(site.rglob("*.py"))
+    assert len(sources) > 500 and any(path.parts[-2:] == ("authcore", "__init__.py") for path in sources)
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        header = compiled.read_bytes()[:8]
+        assert header[:4].hex() == magic, compiled
+        assert int.from_bytes(header[4:8], "little") == 0b01, compiled  # hash-based, source never checked
+    (site / "pyotp" / "__init__.py").write_text("raise SystemExit('compiled from source')\n")
+    run = subprocess.run(
+        [python, "-c", "import pyotp; print(pyotp.random_base32() != '')"],
+        env={**_environ(), "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (run.returncode, run.stdout.strip()) == (0, "True"), run.stderr[-2000:]
+
+
+def test_the_build_stops_loudly_without_the_runtime_python(tmp_path):
+    """No bytecode of the wrong version, no layer without bytecode: the build says how to get the Python."""
+    build = _build(_copy_layer(tmp_path / "src"), tmp_path / "artifacts", env={**os.environ, "RUNTIME_PYTHON": "false"})
+    assert build.returncode != 0
+    version = lambda_platform.load().python_version
+    assert f"No Python {version} on this machine" in build.stderr
+    assert f"apt-get install python{version}" in build.stderr
+    assert not (tmp_path / "artifacts" / "python").exists()  # stopped before fetching anything
 
 
 def test_the_build_refuses_a_wheel_whose_hash_is_not_in_the_lock(tmp_path):
@@ -214,7 +269,7 @@ def test_every_function_imports_from_the_built_layer_alone(tmp_path):
     shutil.copytree(LAYER / "authcore", site / "authcore", ignore=shutil.ignore_patterns("__pycache__"))
     runtime = tmp_path / "runtime"
     runtime.mkdir()
-    for package in RUNTIME_PACKAGES:
+    for package in lambda_platform.RUNTIME_PACKAGES:
         origin = Path(find_spec(package).origin)
         source = origin.parent if origin.name == "__init__.py" else origin
         (runtime / source.name).symlink_to(source)
