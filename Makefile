@@ -113,7 +113,8 @@ scan: $(VENV)/.installed $(SCAN)/.installed
 	$(SCAN)/bin/checkov --config-file .checkov.yaml
 
 ## Cold start, warm overhead, Argon2, round trips, memory and a 1,000-flow load test; writes bench/results/
-## and docs/performance.md, docs/performance.png, docs/cost.md (about 6 minutes on 2 idle cores).
+## and docs/performance.md, docs/performance.png, docs/cost.md (about 10 minutes on 2 idle cores). The cold
+## starts are of the layer as `make build` builds it (for this machine's CPU), hence runtime-python.
 bench: $(VENV)/.installed runtime-python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(PY) -m bench
