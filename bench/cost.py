@@ -357,8 +357,9 @@ than {full_vcpu} MB buys nothing, and RAM is never the constraint: a cold start 
 - **Argon2id functions: 1,769 MB**, one whole vCPU. The hash is pure CPU: its billed GB-seconds are
   the same at any memory up to one vCPU (half the CPU, twice the time), so a whole vCPU makes the
   sign-in {sign_in_before} ms -> {sign_in_now} ms warm and {sign_in_cold_before} -> {sign_in_cold_now} ms
-  cold (against 512 MB) at the same cost for the hash; only the sign-in's DynamoDB waits bill more. These are the functions whose walk hashes or verifies a
-  password (`tests/integration/test_memory.py` checks the template against it).
+  cold (against 512 MB) at the same cost for the hash; only the sign-in's DynamoDB waits bill more.
+  These are the functions whose walk hashes or verifies a password (`tests/integration/test_memory.py`
+  checks the template against it).
 - **Every other function: {default_memory} MB** (Globals, {default_share} vCPU). Their warm requests
   are mostly waiting for DynamoDB, which costs in proportion to memory and goes no faster with more
   CPU, while their cold start is pure CPU: `GET /account` starts in {cold_before} ms at 512 MB,
