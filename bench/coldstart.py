@@ -73,9 +73,9 @@ def build(workdir: Path) -> list[Setup]:
     """The layer and the functions as the build ships them, for this machine's CPU; the setups to run."""
     platform = lambda_platform.load()
     python = lambda_platform.interpreter(platform.python_version)  # says how to get it when missing
-    template_path = workdir / "template.yaml"
-    template_path.write_text(lambda_platform.with_architecture(lambda_platform.TEMPLATE_PATH.read_text(),
-                                                               lambda_platform.host_architecture()))  # fmt: skip
+    template_path = workdir / "template.yaml"  # the template, for this machine's CPU
+    template = lambda_platform.TEMPLATE_PATH.read_text()
+    template_path.write_text(lambda_platform.with_architecture(template, lambda_platform.host_architecture()))
     source = Path(shutil.copytree(LAYER, workdir / "layer-source", ignore=shutil.ignore_patterns("__pycache__")))
     deployed = workdir / "deployed"
     makefile = str(LAYER / "Makefile")

@@ -65,7 +65,7 @@ MEMORY_MB = {
 }
 # The plans the Memory section compares: what was deployed before, what is now, one whole vCPU everywhere.
 PLANS = {
-    "512 MB everywhere (before)": dict.fromkeys(MEMORY_MB, 512),
+    "512 MB everywhere (the template before)": dict.fromkeys(MEMORY_MB, 512),
     "as deployed (template.yaml)": MEMORY_MB,
     "1,769 MB everywhere": dict.fromkeys(MEMORY_MB, 1769),
 }
@@ -277,8 +277,8 @@ def document(results: dict[str, Any]) -> str:
         sign_ins=SIGN_INS_PER_MAU,
         mfa_share=f"{MFA_SHARE:.0%}",
         requests=f"{c['requests_per_mau']:g}",
-        full_vcpu=FULL_VCPU_MB,
-        default_memory=_TEMPLATE["Globals"]["Function"]["MemorySize"],
+        full_vcpu=f"{FULL_VCPU_MB:,}",
+        default_memory=f"{_TEMPLATE['Globals']['Function']['MemorySize']:,}",
         default_share=f"{cpu_share(_TEMPLATE['Globals']['Function']['MemorySize']):.2f}",
         latencies=latencies,
         cold_share=f"{COLD_SHARE:.0%}",

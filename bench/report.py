@@ -110,6 +110,7 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 def summary_table(results: dict[str, Any]) -> str:
     top = headline(results)
     load, tier = top["load"], top["cost_10k"]
+    sign_in = results["cost"]["per_request"]["create_email_password_session"]
     count = len(results["coldstart"]["functions"])
     rows = [
         [
@@ -134,6 +135,11 @@ def summary_table(results: dict[str, Any]) -> str:
             "Load (local stack)",
             f"{load['flows']} MFA flows, {load['clients']} clients: {load['errors']} errors, "
             f"{load['flows_per_s']:.1f} flows/s, p50 {_ms(load['p50_ms'])} ms, p99 {_ms(load['p99_ms'])} ms",
+        ],
+        [
+            "Sign-in deployed (cost.md model: its MemorySize, DynamoDB waits assumed)",
+            f"{sign_in['latency_ms']:.0f} ms warm, {sign_in['cold_start_ms']:.0f} ms from a cold start at "
+            f"{sign_in['memory_mb']:,} MB",
         ],
         [
             "Cost per month at 10k MAU",
