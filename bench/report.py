@@ -379,7 +379,9 @@ docs from the last results. Each part runs in its own interpreter and logs to
   (before)**, the same build without its `.pyc` files, which is the layer as it shipped before this
   bench (`--no-compile`, `*.pyc` stripped); **host tree**, the source tree in the development venv
   (Python {python}, its `.pyc` cache), as `make dev` and the tests run it. The figure compared is the
-  CPU time, as a ratio to the floor of the same setup: the machine is shared, and wall time also
+  CPU time, as a ratio to the floor of the same setup (so compare setups by their CPU ms too: the
+  host's Python and the runtime's do not import boto3 at the same cost; the floors are in the
+  table's first row): the machine is shared, and wall time also
   counts waiting for a core (listed as *wall ms*, to the end of the first request). *import ms* and
   *1st request ms* are wall-clock splits inside the process; *peak RSS* is the process's peak
   resident set size (`VmHWM`) after the first request, the figure memory is chosen from (cost.md).
