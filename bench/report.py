@@ -350,7 +350,7 @@ make bench                      # or: .venv/bin/python -m bench
 ```
 
 It takes about 10 minutes on a quiet 2-core machine (the cold starts of three setups, then the load
-test: the local stack serves one request at a time), and up to 20 with other work on the machine. It
+test: the local stack serves one request at a time), and up to 25 with other work on the machine. It
 needs the runtime's Python ({lambda_python}) to build the layer, as `make build` does: `make bench`
 finds or installs it (docs/development.md). `--docs-only` rewrites the
 docs from the last results. Each part runs in its own interpreter and logs to
