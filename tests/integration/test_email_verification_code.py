@@ -9,9 +9,17 @@ from authcore.services import codes
 from authcore.store import users as users_store
 
 from .conftest import PASSWORD, lift_cooldowns, profile, racing, table_items, token_items
-from .test_verification import EMAIL, PHONE, TOKEN_FIELDS, URL, ada, assert_invalid_token, epoch_ms, wrong  # noqa: F401
+from .test_verification import EMAIL, PHONE, TOKEN_FIELDS, URL, assert_invalid_token, epoch_ms, wrong
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
+
+
+@pytest.fixture
+def ada(api, user_id_of):
+    """A signed-up user with a password session: (credential, userId)."""
+    api.sign_up(EMAIL)
+    credential = api.session_for(EMAIL)
+    return credential, user_id_of(credential)
 
 
 def send(api, credential, **body):
