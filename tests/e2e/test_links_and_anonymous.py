@@ -4,8 +4,9 @@
 `update_email_verification_otp`) and anonymous sessions (`create_anonymous_session`, then `update_email` and
 `update_password` make it a normal account). Emails come from the dev outbox.
 
-Runs against a server of its own (`fresh_server`). Budget (one IP, per hour): 6 x sign-in emails (tokens/email and
-tokens/magic-url share it), 1 x tokens/phone, 8 x sessions/token and its aliases, 2 x anonymous sessions.
+Runs against a server of its own (`fresh_server`). Budget (one IP, per hour): 3 x sign-in emails (tokens/email and
+tokens/magic-url share it), 1 x tokens/phone, 10 x sessions/token and its aliases (all of the per-IP limit),
+2 x anonymous sessions.
 """
 
 from __future__ import annotations

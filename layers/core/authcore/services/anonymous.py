@@ -1,9 +1,10 @@
 """Anonymous sessions (API.md §8): a session of a new user without email, phone or password.
 
 The account becomes a normal one when the session sets an email (PATCH /account/email, with `password: ""`
-as it has none) and a password (PATCH /account/password, without `oldPassword`): a signed-in session sets
-that address, so its first proof never wipes anything (API.md §7), and nobody else can reach the account
-before it, as it has no address to send a code to. Until an address is set, the profile carries a DynamoDB
+as it has none) and a password (PATCH /account/password, without `oldPassword`), as on Appwrite. An anonymous
+session proves nobody, so an address it sets counts as a guest's until one is proven (accounts._set_by_guest):
+its first proof by code or link still ends what a squatter set up (API.md §7). Until an address is set, the
+profile carries a DynamoDB
 TTL: the expiry of its longest-lived session (store.sessions.EXPIRES), so an abandoned anonymous account
 (no live session left: it expired, or was deleted and never renewed) disappears when its last session
 would have ended, with nothing left that could sign in to it.
