@@ -71,6 +71,24 @@ async function enter() {
   }
 }
 
+/** "Sign in with a link": the link opens this page with `link=sign-in`, userId and secret in its query. */
+async function emailLink({ email }) {
+  const url = new URL(pageUrl());
+  url.searchParams.set('link', 'sign-in');
+  await account.createMagicURLToken({ userId: ID.unique(), email, url: url.href });
+  $('link-email').textContent = email;
+  show('link-sent');
+}
+
+/** Opened from a sign-in link: exchange its secret for a session, and drop it from the address bar. */
+async function followLink() {
+  const url = new URL(location.href);
+  const [userId, secret] = [url.searchParams.get('userId'), url.searchParams.get('secret')];
+  for (const name of ['link', 'userId', 'secret', 'expire']) url.searchParams.delete(name);
+  history.replaceState(null, '', url.href);
+  await account.createSession({ userId, secret });
+}
+
 async function signUp({ name, email, password }) {
   await account.create({ userId: ID.unique(), email, password, name });
   await account.createEmailPasswordSession({ email, password });
@@ -109,6 +127,7 @@ onSubmit('sign-in-form', async ({ email, password }) => {
   await account.createEmailPasswordSession({ email, password });
   await enter();
 });
+onSubmit('link-form', emailLink);
 onSubmit('verify-form', verify);
 onSubmit('totp-form', confirmAuthenticator);
 onSubmit('challenge-form', answerChallenge);
@@ -125,9 +144,11 @@ $('sign-out').addEventListener('click', () =>
   }),
 );
 
-// On load: a signed-in visitor sees the account (or the second step); anyone else the forms.
+// On load: a sign-in link signs in first; a signed-in visitor sees the account (or the second step); anyone else
+// the forms.
 run(async () => {
   try {
+    if (query.get('link') === 'sign-in') await followLink();
     await enter();
   } catch (error) {
     if (error.code !== 401) throw error;

@@ -30,6 +30,11 @@ NO_SESSION = {
     ("put", "/account/verification/phone"),
     ("put", "/account/verifications/phone"),
     ("get", "/avatars/qr"),
+    ("post", "/account/tokens/magic-url"),
+    ("put", "/account/sessions/magic-url"),
+    ("put", "/account/sessions/phone"),
+    ("put", "/account/verifications/email/otp"),
+    ("post", "/account/sessions/anonymous"),
 }
 GATE_EXEMPT = {
     ("get", "/account/mfa/factors"),

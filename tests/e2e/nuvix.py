@@ -70,6 +70,10 @@ SERVED = {
     "updateVerification": ("PUT", "/account/verification", ("userId", "secret")),
     "createPhoneVerification": ("POST", "/account/verification/phone", ()),
     "updatePhoneVerification": ("PUT", "/account/verification/phone", ("userId", "secret")),
+    "createAnonymousSession": ("POST", "/account/sessions/anonymous", ()),
+    "updateMagicURLSession": ("PUT", "/account/sessions/magic-url", ("userId", "secret")),
+    "updatePhoneSession": ("PUT", "/account/sessions/phone", ("userId", "secret")),
+    "createMagicURLToken": ("POST", "/account/tokens/magic-url", ("userId", "email", "url", "phrase")),
 }
 NOT_SERVED = {
     "listIdentities": ("GET", "/account/identities", ("queries",)),
@@ -78,14 +82,10 @@ NOT_SERVED = {
     "listLogs": ("GET", "/account/logs", ("queries",)),
     "createRecovery": ("POST", "/account/recovery", ("email", "url")),
     "updateRecovery": ("PUT", "/account/recovery", ("userId", "secret", "password")),
-    "createAnonymousSession": ("POST", "/account/sessions/anonymous", ()),
-    "updateMagicURLSession": ("PUT", "/account/sessions/magic-url", ("userId", "secret")),
-    "updatePhoneSession": ("PUT", "/account/sessions/phone", ("userId", "secret")),
     "updateStatus": ("PATCH", "/account/status", ()),
     "createPushTarget": ("POST", "/account/targets/push", ("targetId", "identifier", "providerId")),
     "updatePushTarget": ("PUT", "/account/targets/{targetId}/push", ("targetId", "identifier")),
     "deletePushTarget": ("DELETE", "/account/targets/{targetId}/push", ("targetId",)),
-    "createMagicURLToken": ("POST", "/account/tokens/magic-url", ("userId", "email", "url", "phrase")),
 }
 # Methods that only build a URL (the page navigates to it or puts it in an <img>), with the project in the query.
 URLS = {

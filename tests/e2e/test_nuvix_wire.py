@@ -106,6 +106,7 @@ CHALLENGE_FIELDS = {"$id", "$createdAt", "userId", "expire"}
 NO_CONTENT = {"message": ""}  # what the SDK returns for a 204 (its body is not JSON)
 # Real numbers (the server checks numbering plans), one per test.
 PHONE_PROFILE, PHONE_VERIFY, PHONE_TOKEN = "+14155552671", "+442071838750", "+33142685300"
+PHONE_LINK = "+61293744000"
 # What a browser lists in Access-Control-Request-Headers before the SDK's cross-origin fetch.
 PREFLIGHT_HEADERS = sorted(
     {name.lower() for name in SDK_HEADERS}
@@ -368,6 +369,40 @@ def test_sign_in_by_code(fresh_server: str) -> None:
     session = other.account.createSession(token["userId"], last_code(fresh_server, PHONE_TOKEN))
     assert session["provider"] == "phone" and session["factors"] == ["phone"]
     assert other.account.get()["phoneVerification"] is True
+
+
+def test_sign_in_by_link_and_anonymously(fresh_server: str) -> None:
+    """`createMagicURLToken(userId, email, url, phrase)`, then `createSession` and the deprecated
+    `updateMagicURLSession(userId, secret)`; `updatePhoneSession(userId, secret)`; `createAnonymousSession()`."""
+    client = nuvix(fresh_server)
+    account = client.account
+    email = unique_email()
+    url = f"{ALLOWED_ORIGIN}/sign-in"
+    token = account.createMagicURLToken(ID.unique(), email, url, True)
+    assert_sent(
+        client,
+        "POST",
+        "/account/tokens/magic-url",
+        {"userId": token["userId"], "email": email, "url": url, "phrase": True},
+    )
+    assert client.last.status_code == 201 and set(token) == TOKEN_FIELDS and token["secret"] == ""
+    secret = parse_qs(urlsplit(last_link(fresh_server, email)).query)["secret"][0]
+    session = account.updateMagicURLSession(token["userId"], secret)
+    assert_sent(client, "PUT", "/account/sessions/magic-url", {"userId": token["userId"], "secret": secret})
+    assert set(session) == SESSION_FIELDS and session["provider"] == "magic-url" and session["factors"] == ["email"]
+    assert decode_credential(stored_credential(client.browser))["id"] == token["userId"]
+    raises(lambda: nuvix(fresh_server).account.createSession(token["userId"], secret), 401, "user_invalid_token")
+
+    other = nuvix(fresh_server)
+    token = other.account.createPhoneToken(ID.unique(), PHONE_LINK)
+    session = other.account.updatePhoneSession(token["userId"], last_code(fresh_server, PHONE_LINK))
+    assert session["provider"] == "phone" and other.account.get()["phoneVerification"] is True
+
+    guest = nuvix(fresh_server)
+    session = guest.account.createAnonymousSession()
+    assert_sent(guest, "POST", "/account/sessions/anonymous", {})
+    assert set(session) == SESSION_FIELDS and session["provider"] == "anonymous"
+    assert guest.account.get()["email"] == ""
 
 
 # --- MFA -------------------------------------------------------------------------------------------------------------

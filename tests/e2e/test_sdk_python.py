@@ -1,7 +1,7 @@
 """The account and MFA methods of the pinned Appwrite Python SDK (appwrite==27.0.0) that no other e2e module calls
 through the SDK, each asserted on the typed result it returns; the paths the SDK really sends (the 27.x plural
 `/account/mfa/challenges`); `Avatars.get_qr`; the 27.x parameters we do not honour; and every Account method we do
-not serve. Which test proves each method: docs/compatibility.md.
+not serve. Which test proves each method: docs/compatibility.md (issue 17's methods: test_links_and_anonymous.py).
 
 Runs against a server of its own (`fresh_server`). Budget (one IP, per hour): 5 x `POST /account`; per user at most
 2 x `POST /account/mfa/challenges`.
@@ -72,6 +72,12 @@ SERVED = {
     "get_mfa_recovery_codes",
     "create_mfa_recovery_codes",
     "update_mfa_recovery_codes",
+    "create_anonymous_session",
+    "update_magic_url_session",
+    "update_phone_session",
+    "create_magic_url_token",
+    "create_email_verification_otp",
+    "update_email_verification_otp",
 }
 NOT_SERVED = {
     "list_consents",
@@ -93,17 +99,11 @@ NOT_SERVED = {
     "update_recovery",
     "create_recovery_otp",
     "update_recovery_otp",
-    "create_anonymous_session",
     "create_id_token_session",
-    "update_magic_url_session",
-    "update_phone_session",
     "update_status",
-    "create_magic_url_token",
     "create_o_auth2_token",
     "create_passkey_token",
     "update_passkey_token",
-    "create_email_verification_otp",
-    "update_email_verification_otp",
 }
 
 

@@ -183,6 +183,29 @@ def code_sign_in(api, sent, outage) -> None:
     expect(api("create_session", {"userId": token["userId"], "secret": sent.code(PHONE)}), 201)
 
 
+def links_and_anonymous(api, sent) -> None:
+    """Issue 17: a sign-in link exchanged through both deprecated aliases, an anonymous session that sets an email
+    and verifies it by code; each after a refusal."""
+    email = "links@example.com"
+    expect(api("create_magic_url_token", {"userId": "unique()", "email": email, "url": "https://evil.example/"}), 400)
+    for alias in ("update_magic_url_session", "update_phone_session"):
+        lift_cooldowns()
+        token = expect(api("create_magic_url_token", {"userId": "unique()", "email": email, "url": APP_URL}), 201).body
+        secret = sent.link(email).split("secret=")[1].split("&")[0]
+        expect(api(alias, {"userId": token["userId"], "secret": secret[::-1]}), 401)
+        expect(api(alias, {"userId": token["userId"], "secret": secret}), 201)
+
+    anonymous = expect(api("create_anonymous_session", {}), 201).credential
+    expect(api("create_anonymous_session", {}, session=anonymous), 401)
+    user_id = expect(api("get_account", session=anonymous), 200).body["$id"]
+    expect(api("update_email", {"email": "anonymous@example.com", "password": ""}, session=anonymous), 200)
+    expect(api("create_email_verification_otp", {}), 401)
+    expect(api("create_email_verification_otp", {"phrase": True}, session=anonymous), 201)
+    code = sent.code("anonymous@example.com")
+    expect(api("update_email_verification_otp", {"userId": user_id, "secret": wrong(code)}), 401)
+    expect(api("update_email_verification_otp", {"userId": user_id, "secret": code}), 200)
+
+
 def mfa(api, sent, session: str, totp_clock) -> None:
     """Recovery codes, an authenticator (and its QR code), MFA on, a sign-in finished by each factor,
     then everything undone by the last of those sessions."""
@@ -259,6 +282,7 @@ def flow(recorded, api, sent, outage, totp_clock) -> Recorder:
     user_id = expect(api("get_account", session=session), 200).body["$id"]
     verification(api, sent, session, user_id)
     code_sign_in(api, sent, outage)
+    links_and_anonymous(api, sent)
     mfa(api, sent, session, totp_clock)
     the_rest(api)
     users_api(api, sent, totp_clock)

@@ -103,6 +103,24 @@ def test_sign_ins_are_counted_by_outcome_and_method(api, stdout):
     ]
 
 
+def test_anonymous_sessions_and_link_sign_ins_are_counted(api, sent, stdout):
+    """Issue 17: an anonymous session is a sign-in of its own method; a sign-in link, like a code, is `code`, also
+    through the deprecated alias."""
+    token = api(
+        "create_magic_url_token", {"userId": "unique()", "email": "ada@example.com", "url": "http://localhost:3000/m"}
+    )
+    secret = sent.link("ada@example.com").split("secret=")[1].split("&")[0]
+    stdout.readouterr()
+    api("create_anonymous_session", {})
+    api("update_magic_url_session", {"userId": token.body["userId"], "secret": "0" * 64})
+    api("update_magic_url_session", {"userId": token.body["userId"], "secret": secret})
+    assert metrics(lines(stdout)) == [
+        ("SignInSucceeded", {"method": "anonymous", "service": "local"}),
+        ("SignInFailed", {"method": "code", "service": "local"}),
+        ("SignInSucceeded", {"method": "code", "service": "local"}),
+    ]
+
+
 def test_challenges_are_counted_by_factor_and_outcome(api, totp_clock, stdout):
     ada = sign_up_and_in(api)
     secret = enrol_totp(api, ada.credential, totp_clock)

@@ -30,6 +30,10 @@ GARBAGE_HEADERS = [
 ]
 
 
+# Reads no body and needs no session: garbage in either is ignored, so it may succeed (then its per-ip limit).
+NO_INPUT = {"create_anonymous_session"}
+
+
 # get_qr reads no body; its garbage query strings are in test_avatars.py.
 @pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - {"cors_preflight", "get_qr"}))
 def test_garbage_never_breaks_a_handler(api, name):
@@ -38,6 +42,8 @@ def test_garbage_never_breaks_a_handler(api, name):
     for body in GARBAGE_BODIES:
         for headers in GARBAGE_HEADERS:
             answer = api(name, body, headers=headers, path=path)
+            if name in NO_INPUT and answer.status == 201:
+                continue
             assert 400 <= answer.status < 500, (name, body, headers, answer.body)
             assert set(answer.body) == {"message", "code", "type", "version"}
             assert answer.body["code"] == answer.status

@@ -50,6 +50,15 @@ EXPECTED = {
     # The (userId, source), userId and ip limits together, profile + token, then session + profile + the
     # token marked spent.
     "create_session": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    # Issue 17: a sign-in link costs what a sign-in code does, to issue and to exchange (the same service call
+    # behind the deprecated aliases); an email verification code what a phone one does.
+    "create_magic_url_token": ["GetItem", "TransactWriteItems"],
+    "update_magic_url_session": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    "update_phone_session": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    "create_email_verification_otp": ["BatchGetItem", "TransactWriteItems"],
+    "update_email_verification_otp": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    # the ip limit, the profile, then the session (+ profile's sessions map and TTL)
+    "create_anonymous_session": ["UpdateItem", "TransactWriteItems", "TransactWriteItems"],
     # MFA (issue 4): the session with its user in one read, then (at most) one write.
     "update_mfa": ["BatchGetItem", "TransactWriteItems"],  # mfa:true, profile + the session's factors
     "list_mfa_factors": ["BatchGetItem"],
@@ -78,6 +87,11 @@ EXPECTED_EXTERNAL = {
     "create_email_token": ["secretsmanager:GetSecretValue", "ses:SendEmail"],
     "create_phone_token": ["secretsmanager:GetSecretValue", "sns:Publish"],
     "create_session": ["secretsmanager:GetSecretValue"],
+    "create_magic_url_token": ["secretsmanager:GetSecretValue", "ses:SendEmail"],
+    "update_magic_url_session": ["secretsmanager:GetSecretValue"],
+    "update_phone_session": ["secretsmanager:GetSecretValue"],
+    "create_email_verification_otp": ["secretsmanager:GetSecretValue", "ses:SendEmail"],
+    "update_email_verification_otp": ["secretsmanager:GetSecretValue"],
 }
 CODE_FUNCTIONS = set(EXPECTED_EXTERNAL)
 PHONE = "+14155552671"
@@ -288,6 +302,31 @@ def test_round_trips_per_code_endpoint(api, sent, dynamo_calls, external_calls, 
     check("create_phone_token", new)
     check("create_session", api("create_session", {"userId": new.body["userId"], "secret": sent.code("+14155552672")}))
     assert len(sent.outbox.entries()) == 5  # one message per issuing request, nothing else sent
+
+
+def test_round_trips_per_issue_17_endpoint(api, sent, dynamo_calls, external_calls, user_id_of):
+    """Magic URL sign-in (and the deprecated aliases), email verification by code, anonymous sessions."""
+
+    def check(name: str, answer: Any) -> Any:
+        assert answer.status < 300, (name, answer.body)
+        assert dynamo_calls.operations == EXPECTED[name], name
+        assert external_calls.last == EXPECTED_EXTERNAL.get(name, []), name
+        return answer
+
+    magic = {"userId": "unique()", "email": "ada@example.com", "url": "http://localhost:3000/m"}
+    user_id = check("create_magic_url_token", api("create_magic_url_token", magic)).body["userId"]
+    session = check(
+        "create_session", api("create_session", {"userId": user_id, "secret": _link_secret(sent, magic["email"])})
+    )
+    for alias, address in (("update_magic_url_session", "b@example.com"), ("update_phone_session", "c@example.com")):
+        user_id = api("create_magic_url_token", {**magic, "email": address}).body["userId"]
+        check(alias, api(alias, {"userId": user_id, "secret": _link_secret(sent, address)}))
+    credential = session.credential
+    assert api("update_email", {"email": "d@example.com", "password": ""}, session=credential).status == 200
+    check("create_email_verification_otp", api("create_email_verification_otp", {}, session=credential))
+    body = {"userId": user_id_of(credential), "secret": sent.code("d@example.com")}
+    check("update_email_verification_otp", api("update_email_verification_otp", body))
+    check("create_anonymous_session", api("create_anonymous_session", {}))
 
 
 def test_a_warm_container_fetches_the_code_key_once(api, sent, external_calls):
@@ -512,18 +551,13 @@ def _allowed_external_actions(function_name: str) -> set[str]:
     return actions
 
 
-def _exercise_code_functions(api, sent, external_calls) -> None:
-    """Every code function through its success path and the failure paths that need other actions:
-    a failed send (the withdrawal deletes), a wrong code (the failure count), a sign-in that loses a
-    race (the profile re-read)."""
-    email, phone = "codes@example.com", "+14155552679"
-    external_calls.failing = {"ses:SendEmail", "sns:Publish"}
-    assert api("create_email_token", {"userId": "unique()", "email": email}).status == 503
-    assert api("create_phone_token", {"userId": "unique()", "phone": phone}).status == 503
-    external_calls.failing = set()
+def _exercise_sign_in(api, sent, exchange: str, email: str) -> None:
+    """Sign-in by code through `exchange` (POST /account/sessions/token or a deprecated alias): a wrong code (the
+    failure count), a sign-in that loses a race (the profile re-read), a signed-in caller, and a first proof of a
+    signed-up address, which ends the sessions made before it (their items are deleted)."""
     user_id = api("create_email_token", {"userId": "unique()", "email": email}).body["userId"]
     code = sent.code(email)
-    assert api("create_session", {"userId": user_id, "secret": f"{(int(code) + 1) % 10**6:06d}"}).status == 401
+    assert api(exchange, {"userId": user_id, "secret": f"{(int(code) + 1) % 10**6:06d}"}).status == 401
     racing = {"left": 1}
 
     def concurrent_sign_in(params: dict[str, Any], **_: Any) -> None:
@@ -533,17 +567,34 @@ def _exercise_code_functions(api, sent, external_calls) -> None:
 
     table_client().meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", concurrent_sign_in)
     try:
-        session = api("create_session", {"userId": user_id, "secret": code})
+        session = api(exchange, {"userId": user_id, "secret": code})
     finally:
         table_client().meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", concurrent_sign_in)
     assert session.status == 201 and racing["left"] == 0
-    credential = session.credential
-    assert api("create_session", {"userId": user_id, "secret": code}, session=credential).status == 401
-    # A first proof of a signed-up address ends the sessions made before it (their items are deleted).
-    api.sign_up("proof@example.com")
-    api.session_for("proof@example.com")
-    proof_id = api("create_email_token", {"userId": "unique()", "email": "proof@example.com"}).body["userId"]
-    assert api("create_session", {"userId": proof_id, "secret": sent.code("proof@example.com")}).status == 201
+    assert api(exchange, {"userId": user_id, "secret": code}, session=session.credential).status == 401
+    proof = f"proof-{email}"
+    api.sign_up(proof)
+    api.session_for(proof)
+    proof_id = api("create_email_token", {"userId": "unique()", "email": proof}).body["userId"]
+    assert api(exchange, {"userId": proof_id, "secret": sent.code(proof)}).status == 201
+
+
+def _exercise_code_functions(api, sent, external_calls) -> None:
+    """Every code function through its success path and the failure paths that need other actions:
+    a failed send (the withdrawal deletes), a wrong code (the failure count), a sign-in that loses a
+    race (the profile re-read)."""
+    email, phone = "codes@example.com", "+14155552679"
+    external_calls.failing = {"ses:SendEmail", "sns:Publish"}
+    assert api("create_email_token", {"userId": "unique()", "email": email}).status == 503
+    assert api("create_phone_token", {"userId": "unique()", "phone": phone}).status == 503
+    external_calls.failing = set()
+    for exchange in ("create_session", "update_magic_url_session", "update_phone_session"):
+        _exercise_sign_in(api, sent, exchange, f"{exchange}@example.com")
+    external_calls.failing = {"ses:SendEmail"}
+    magic = {"userId": "unique()", "email": "magic@example.com", "url": "http://localhost:3000/m"}
+    assert api("create_magic_url_token", magic).status == 503
+    external_calls.failing = set()
+    assert api("create_magic_url_token", magic).status == 201
 
     email = "verify@example.com"  # a user whose email no code has verified yet
     api.sign_up(email)
@@ -572,6 +623,17 @@ def _exercise_code_functions(api, sent, external_calls) -> None:
     # Changing away from a verified address tells it: an email, an SMS (API.md §7).
     assert api("update_email", {"email": "moved@example.com", "password": PASSWORD}, session=credential).status == 200
     assert api("update_phone", {"phone": "+14155552675", "password": PASSWORD}, session=credential).status == 200
+    lift_cooldowns()  # the notice went to the old address a moment ago; the code goes to the new one
+    external_calls.failing = {"ses:SendEmail"}
+    assert api("create_email_verification_otp", {}, session=credential).status == 503
+    external_calls.failing = set()
+    assert api("create_email_verification_otp", {}, session=credential).status == 201
+    code = sent.code("moved@example.com")
+    wrong = {"userId": user_id, "secret": f"{(int(code) + 1) % 10**6:06d}"}
+    assert api("update_email_verification_otp", wrong).status == 401
+    assert api("update_email_verification_otp", {"userId": user_id, "secret": code}).status == 200
+    anonymous = api("create_anonymous_session", {}).credential
+    assert api("create_anonymous_session", {}, session=anonymous).status == 401
 
 
 def _exercise_mfa_functions(api, sent, external_calls) -> None:

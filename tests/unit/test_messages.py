@@ -17,6 +17,8 @@ EMAILS = {
     "email-verification": {"project", "name", "url", "minutes"},
     "email-sign-in-code": {"project", "name", "code", "minutes", "phrase"},
     "email-mfa-code": {"project", "name", "code", "minutes"},
+    "email-sign-in-link": {"project", "name", "url", "minutes", "phrase"},
+    "email-verification-code": {"project", "name", "code", "minutes", "phrase"},
 }
 # Security notifications (tested in test_notification_templates.py); listed here so every language keeps the same files.
 NOTIFICATIONS = [

@@ -1,6 +1,7 @@
 // Drives the demo page (/__dev/demo/, local/demo/) in headless Chromium from Debian's package, the way a user
 // would: sign up, verify the email, scan the QR / confirm a TOTP code, save recovery codes, turn MFA on, sign
-// out, sign in and answer the TOTP challenge, see the account; then reload to prove the session survives.
+// out, sign in and answer the TOTP challenge, see the account; then reload to prove the session survives; then sign
+// out and "sign in with a link" as a new user: the emailed link opens the page, which exchanges it for a session.
 //
 //   node tests/js/browser/demo.mjs --page http://127.0.0.1:3000/__dev/demo/ [--screenshot docs/demo-qr.png]
 //   node tests/js/browser/demo.mjs --page 'http://localhost:3000/__dev/demo/?endpoint=http://127.0.0.1:3000/v1'
@@ -64,11 +65,11 @@ async function fillAndSubmit(page, form, fields, button) {
   await page.click(`#${button}`);
 }
 
-async function verificationLink() {
+async function emailedLink(to = email) {
   const response = await fetch(new URL('/__dev/outbox', endpoint));
   assert.equal(response.status, 200);
-  const messages = (await response.json()).filter((message) => message.to === email);
-  assert.ok(messages.length, `no email to ${email} in the outbox`);
+  const messages = (await response.json()).filter((message) => message.to === to);
+  assert.ok(messages.length, `no email to ${to} in the outbox`);
   const links = messages.at(-1).text.match(/https?:\/\/[^\s<>"]+/g) ?? [];
   assert.equal(new Set(links).size, 1, `not exactly one link in ${JSON.stringify(messages.at(-1).text)}`);
   return links[0];
@@ -126,7 +127,7 @@ async function flow(page, context, apiRequests) {
     await expectSection(page, 'verify');
   });
   await step('verify email', async () => {
-    const link = await verificationLink();
+    const link = await emailedLink();
     const linkUrl = new URL(link);
     assert.equal(linkUrl.origin + linkUrl.pathname, pageUrl.origin + pageUrl.pathname, 'the link opens the page');
     assert.equal(linkUrl.searchParams.get('endpoint'), pageUrl.searchParams.get('endpoint'), 'and keeps its query');
@@ -194,6 +195,23 @@ async function flow(page, context, apiRequests) {
     await page.reload();
     await expectSection(page, 'account');
     assert.equal(await page.textContent('#account-email'), email);
+  });
+  await step('sign in with a link', async () => {
+    await page.click('#sign-out');
+    await expectSection(page, 'start');
+    const newcomer = `link-${email}`; // no account yet: the link makes one
+    await fillAndSubmit(page, 'link-form', { email: newcomer }, 'link-submit');
+    await expectSection(page, 'link-sent');
+    const link = new URL(await emailedLink(newcomer));
+    assert.equal(link.origin + link.pathname, pageUrl.origin + pageUrl.pathname, 'the link opens the page');
+    assert.equal(link.searchParams.get('endpoint'), pageUrl.searchParams.get('endpoint'), 'and keeps its query');
+    await page.goto(link.href);
+    await expectSection(page, 'account');
+    assert.equal(await page.textContent('#account-email'), newcomer);
+    assert.equal(await page.textContent('#account-verified'), 'yes', 'the link proved the email');
+    assert.equal(await page.textContent('#account-factors'), 'email');
+    assert.equal(new URL(page.url()).searchParams.get('secret'), null, 'the secret left the address bar');
+    await assertSessionTransport(page, context, apiRequests);
   });
 }
 

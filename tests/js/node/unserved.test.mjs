@@ -1,7 +1,7 @@
-// The web SDK's methods this API does not serve (consents, identities, JWTs, password recovery, anonymous / OAuth /
-// magic-URL / ID-token sessions, status, push targets, email-verification OTP, the deprecated updatePhoneSession,
-// client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown route to, with an
-// AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
+// The web SDK's methods this API does not serve (consents, identities, JWTs, password recovery, OAuth / ID-token
+// sessions, status, push targets, client.ping, and every avatar but the QR code): each fails cleanly, as the SDK
+// expects an unknown route to, with an AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON
+// answer. No sign-up.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -24,17 +24,11 @@ const UNSERVED_ACCOUNT_CALLS = {
   updateRecovery: (a) => a.updateRecovery({ userId: 'u1', secret: 's1', password: PASSWORD }),
   createRecoveryOTP: (a) => a.createRecoveryOTP({ userId: 'u1', email: 'ada@example.com' }),
   updateRecoveryOTP: (a) => a.updateRecoveryOTP({ userId: 'u1', secret: 's1', password: PASSWORD }),
-  createAnonymousSession: (a) => a.createAnonymousSession(),
   createIdTokenSession: (a) => a.createIdTokenSession({ provider: 'google', idToken: 'x' }),
-  updateMagicURLSession: (a) => a.updateMagicURLSession({ userId: 'u1', secret: 's1' }),
-  updatePhoneSession: (a) => a.updatePhoneSession({ userId: 'u1', secret: 's1' }),
   updateStatus: (a) => a.updateStatus(),
   createPushTarget: (a) => a.createPushTarget({ targetId: 'p1', identifier: 'device' }),
   updatePushTarget: (a) => a.updatePushTarget({ targetId: 'p1', identifier: 'device' }),
   deletePushTarget: (a) => a.deletePushTarget({ targetId: 'p1' }),
-  createMagicURLToken: (a) => a.createMagicURLToken({ userId: 'unique()', email: 'ada@example.com' }),
-  createEmailVerificationOTP: (a) => a.createEmailVerificationOTP(),
-  updateEmailVerificationOTP: (a) => a.updateEmailVerificationOTP({ userId: 'u1', secret: 's1' }),
 };
 
 // URL builders: OAuth flows navigate to these, avatars load them with <img src>.

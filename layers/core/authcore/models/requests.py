@@ -70,6 +70,14 @@ class EmailToken(Body):
     phrase: bool = False
 
 
+class MagicUrlToken(EmailToken):
+    url: AppUrl  # optional in the SDKs; required here: the link must point at an allowed app origin
+
+
+class CreateEmailVerificationCode(Body):
+    phrase: bool = False
+
+
 class PhoneToken(Body):
     userId: Id
     phone: Phone

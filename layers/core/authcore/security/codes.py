@@ -70,6 +70,21 @@ def new_code_and_hash(user_id: str) -> tuple[str, str]:
     return code, keyed_hash(user_id, code)
 
 
+LINK_SECRET = re.compile(r"^[0-9a-f]{64}$")
+
+
+def is_link_secret(value: str) -> bool:
+    """Shaped like the secret of a sign-in link (256 bits, hex): anything else is refused without a lookup."""
+    return bool(LINK_SECRET.fullmatch(value))
+
+
+def new_link_secret_and_hash(user_id: str) -> tuple[str, str]:
+    """A fresh sign-in link secret (256 bits) and its keyed hash: a link and a code of the same user are looked
+    up the same way, so POST /account/sessions/token takes either (API.md §8)."""
+    secret = secrets.token_hex(32)
+    return secret, keyed_hash(user_id, secret)
+
+
 RECOVERY_CODES = 10
 RECOVERY_CODE = re.compile(r"^[0-9a-f]{16}$")
 

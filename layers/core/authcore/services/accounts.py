@@ -112,14 +112,29 @@ def _confirm_identity(principal: Principal, password: str) -> None:
         raise ApiError("user_invalid_credentials")
 
 
+def _set_by_guest(principal: Principal) -> bool:
+    """An anonymous session (services.anonymous) proves nobody: an address it sets while the account has no
+    proven one counts as a guest's, so that address's first proof still wipes what was set up before it (a
+    squatter's password and sessions: API.md §7). Any other signed-in session sets an owner's address."""
+    user = principal.user
+    proven = user.get("emailVerification") or user.get("phoneVerification")
+    return principal.session.get("provider") == "anonymous" and not proven
+
+
 def _change_address(principal: Principal, kind: str, new: str, password: str, caller: Caller) -> Account:
     """Move the account to a new email or phone, set by a signed-in session: its first proof never wipes
-    anything (API.md §7). A verified address changed away from is told."""
+    anything (API.md §7), unless that session is an anonymous one (_set_by_guest). A verified address changed
+    away from is told."""
     user = principal.user
     _confirm_identity(principal, password)
     if user.get(kind) == new:
         return account_model(user)
-    changes = {kind: new, f"{kind}Verification": False, guest_flag(kind): False, "updatedAt": now_ms()}
+    changes = {
+        kind: new,
+        f"{kind}Verification": False,
+        guest_flag(kind): _set_by_guest(principal),
+        "updatedAt": now_ms(),
+    }
     try:
         users_store.change_address(user["userId"], kind, user.get(kind, ""), new, changes)
     except (ConflictError, StaleError):

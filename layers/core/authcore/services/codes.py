@@ -44,12 +44,16 @@ EMAIL_SIGN_IN = "emailOtp"
 PHONE_SIGN_IN = "phoneOtp"
 EMAIL_CHALLENGE = "emailChallenge"
 PHONE_CHALLENGE = "phoneChallenge"
+EMAIL_VERIFICATION_CODE = "emailVerificationOtp"
+MAGIC_URL_SIGN_IN = "magicUrl"
 # The guessable codes (six digits) checked without a session: counted on PRE_AUTH, and retired by its burns.
-# Not email verification links: 256-bit secrets a stranger must not be able to retire.
-GUESSABLE = (EMAIL_SIGN_IN, PHONE_SIGN_IN, PHONE_VERIFICATION)
+# Not links (email verification, magic URL): 256-bit secrets a stranger must not be able to retire.
+GUESSABLE = (EMAIL_SIGN_IN, PHONE_SIGN_IN, PHONE_VERIFICATION, EMAIL_VERIFICATION_CODE)
 ADDRESS_FIELD = {
     EMAIL_VERIFICATION: "email",
+    EMAIL_VERIFICATION_CODE: "email",
     EMAIL_SIGN_IN: "email",
+    MAGIC_URL_SIGN_IN: "email",
     EMAIL_CHALLENGE: "email",
     PHONE_VERIFICATION: "phone",
     PHONE_SIGN_IN: "phone",

@@ -1,4 +1,5 @@
-"""Sign-in by a one-time code sent by email or SMS (API.md §4.4): the token, then the session."""
+"""Sign-in by a one-time code sent by email or SMS, or by an emailed link (API.md §4.4, §8): the token, then
+the session."""
 
 from __future__ import annotations
 
@@ -7,19 +8,28 @@ from functools import partial
 from typing import Any
 
 from authcore import observability
+from authcore.clock import iso
 from authcore.config import settings
 from authcore.delivery import email, sms
 from authcore.delivery.messages import render_email, render_sms
 from authcore.errors import ApiError
 from authcore.ids import resolve_id
 from authcore.models.caller import Caller
-from authcore.models.requests import EmailToken, PhoneToken, TokenSession
+from authcore.models.requests import EmailToken, MagicUrlToken, PhoneToken, TokenSession
 from authcore.models.responses import Token
-from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_phrase
+from authcore.security.codes import (
+    is_code,
+    is_link_secret,
+    keyed_hash,
+    new_code_and_hash,
+    new_link_secret_and_hash,
+    new_phrase,
+)
 from authcore.services import codes, limits
 from authcore.services.accounts import new_user
 from authcore.services.auth import find_session
 from authcore.services.sessions import NewSession, sign_in, start_session
+from authcore.services.verification import link
 from authcore.store import tokens as tokens_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError
@@ -27,8 +37,12 @@ from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
 
 SendCode = Callable[[str, dict[str, Any]], None]
-# What a sign-in code proves: the factor the session starts with, and the session's provider.
-SIGN_IN = {codes.EMAIL_SIGN_IN: ("email", "token"), codes.PHONE_SIGN_IN: ("phone", "phone")}
+# What a sign-in code or link proves: the factor the session starts with, and the session's provider.
+SIGN_IN = {
+    codes.EMAIL_SIGN_IN: ("email", "token"),
+    codes.PHONE_SIGN_IN: ("phone", "phone"),
+    codes.MAGIC_URL_SIGN_IN: ("email", "magic-url"),
+}
 
 
 def _create_token(
@@ -39,8 +53,11 @@ def _create_token(
     charges: list[Charge],
     send_code: SendCode,
     phrase: str = "",
+    lifetime_ms: int = codes.CODE_LIFETIME_MS,
+    make_secret: Callable[[str], tuple[str, str]] = new_code_and_hash,
 ) -> Token:
-    """Issue a sign-in code for the user holding `address`, creating that user if there is none."""
+    """Issue a sign-in code (or link: `make_secret(userId)`) for the user holding `address`, creating that
+    user if there is none."""
     field = codes.ADDRESS_FIELD[kind]
     new_id = resolve_id(requested_id)
     for _ in range(2):
@@ -53,9 +70,9 @@ def _create_token(
                 user_id=user_id,
                 kind=kind,
                 address=address,
-                lifetime_ms=codes.CODE_LIFETIME_MS,
+                lifetime_ms=lifetime_ms,
                 charges=charges,
-                make_secret=partial(new_code_and_hash, user_id),
+                make_secret=partial(make_secret, user_id),
                 send=send_code,
                 new_user=created,
                 phrase=phrase,
@@ -79,8 +96,39 @@ def create_email_token(body: EmailToken, caller: Caller) -> Token:
         variables = {"project": settings().project_name, "name": "", "code": code, "minutes": "10", "phrase": phrase}
         email.send(body.email, render_email("email-sign-in-code", caller.locale, variables))
 
-    charges = [*limits.per_source("email-token", body.email, caller.ip), limits.hourly("email-token-ip", caller.ip)]
-    return _create_token(codes.EMAIL_SIGN_IN, body.email, body.userId, caller, charges, send_code, phrase)
+    return _create_token(
+        codes.EMAIL_SIGN_IN, body.email, body.userId, caller, _email_charges(body, caller), send_code, phrase
+    )
+
+
+def _email_charges(body: EmailToken, caller: Caller) -> list[Charge]:
+    """The limits of asking for a sign-in email, code and link alike: one budget, whichever is asked for."""
+    return [*limits.per_source("email-token", body.email, caller.ip), limits.hourly("email-token-ip", caller.ip)]
+
+
+def create_magic_url_token(body: MagicUrlToken, caller: Caller) -> Token:
+    """Email a sign-in link to `url` (an allowed app origin) carrying userId, secret and expire (valid 1 hour);
+    an email no account holds gets a new account (unverified). The secret goes to POST /account/sessions/token."""
+    if not email.enabled():
+        raise ApiError("general_smtp_disabled")
+    phrase = new_phrase() if body.phrase else ""
+
+    def send_link(secret: str, token: dict[str, Any]) -> None:
+        url = link(body.url, userId=token["userId"], secret=secret, expire=iso(token["expire"]))
+        variables = {"project": settings().project_name, "name": "", "url": url, "minutes": "60", "phrase": phrase}
+        email.send(body.email, render_email("email-sign-in-link", caller.locale, variables))
+
+    return _create_token(
+        codes.MAGIC_URL_SIGN_IN,
+        body.email,
+        body.userId,
+        caller,
+        _email_charges(body, caller),
+        send_link,
+        phrase,
+        lifetime_ms=codes.LINK_LIFETIME_MS,
+        make_secret=new_link_secret_and_hash,
+    )
 
 
 def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
@@ -98,7 +146,8 @@ def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
 
 @sign_in("code")
 def create_session(body: TokenSession, caller: Caller) -> NewSession:
-    """Exchange a sign-in code for a session; the code also verifies the address it was sent to."""
+    """Exchange a sign-in code or link secret for a session; it also verifies the address it was sent to.
+    Also served as the deprecated PUT /account/sessions/magic-url and PUT /account/sessions/phone."""
     observability.identify(body.userId)  # the claimed user: lock-outs can be traced per user
     if caller.credential and find_session(caller.credential):
         raise ApiError("user_session_already_exists")
@@ -106,7 +155,7 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
         *limits.per_source("token-session", body.userId, caller.ip),
         limits.hourly("token-session-ip", caller.ip),
     )
-    if not is_code(body.secret):
+    if not (is_code(body.secret) or is_link_secret(body.secret)):
         raise ApiError("user_invalid_token")
     user, token = tokens_store.get_user_and_token(body.userId, keyed_hash(body.userId, body.secret))
     if user is None:

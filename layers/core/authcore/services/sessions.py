@@ -272,7 +272,7 @@ def update_session(principal: Principal, session_id: str) -> Session:
     now = now_ms()
     expire = now + lifetime_ms(item)
     try:
-        sessions_store.extend_session(item["userId"], item["digest"], expire, now)
+        sessions_store.extend_session(principal.user, item["digest"], expire, now)
     except StaleError:
         raise ApiError("user_session_not_found") from None
     return session_model({**item, "expire": expire, "updatedAt": now}, item["digest"] == principal.session["digest"])

@@ -23,6 +23,17 @@ from authcore.store.tokens import TokenUse
 from authcore.store.update import ProfileUpdate
 
 SESSIONS_REV = "sessionsRev"  # bumped by every change of the map that the cap decides on
+# An anonymous profile's DynamoDB TTL (epoch s): it expires with its last session (services.anonymous). Only
+# anonymous profiles have it; an address set on the account removes it (users.change_address).
+EXPIRES = "ttl"
+
+
+def _keep_anonymous_until(profile: ProfileUpdate, user: dict[str, Any], session_ttl: int) -> None:
+    """An anonymous profile lives as long as its longest-lived session; the write fails (StaleError) if the
+    account stopped being anonymous since `user` was read, so a permanent account never gets a TTL back."""
+    if EXPIRES in user:
+        profile.set(EXPIRES, max(user[EXPIRES], session_ttl))
+        profile.condition(f"attribute_exists({profile.name(EXPIRES)})")
 
 
 def _end_in(profile: ProfileUpdate, user_id: str, revision: int, evict: list[str]) -> list[dict[str, Any]]:
@@ -76,6 +87,7 @@ def create_session(
     if session.get("pending"):
         entry["pending"] = True
     profile.set(("sessions", session["digest"]), entry).set("accessedAt", session["createdAt"])
+    _keep_anonymous_until(profile, user, session["ttl"])
     deletes = _end_in(profile, user_id, user.get(SESSIONS_REV, 0), evict)
     items: list[dict[str, Any]] = []
     if token_use:
@@ -153,9 +165,13 @@ def end_sessions(user_id: str, digests: list[str], profile_changes: dict[str, An
     client().transact_write_items(TransactItems=[{"Update": profile_update}, *deletes])
 
 
-def extend_session(user_id: str, digest: str, expire: int, updated_at: int) -> None:
-    """Move a session's expiry (and its profile entry's) forward; StaleError if the session is gone."""
-    names = {"#exp": "expire", "#ttl": "ttl", "#upd": "updatedAt", "#sessions": "sessions", "#d": digest}
+def extend_session(user: dict[str, Any], digest: str, expire: int, updated_at: int) -> None:
+    """Move a session's expiry (and its profile entry's, and an anonymous profile's TTL) forward; StaleError if
+    the session is gone or the profile stopped being anonymous meanwhile."""
+    user_id = user["userId"]
+    profile = ProfileUpdate().set(("sessions", digest, "expire"), expire)
+    profile.condition(f"attribute_exists({profile.name('sessions', digest)})")
+    _keep_anonymous_until(profile, user, expire // 1000)
     try:
         client().transact_write_items(
             TransactItems=[
@@ -165,21 +181,12 @@ def extend_session(user_id: str, digest: str, expire: int, updated_at: int) -> N
                         "Key": marshal(session_key(user_id, digest)),
                         "UpdateExpression": "SET #exp = :e, #ttl = :ttl, #upd = :u",
                         "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeNames": {k: names[k] for k in ("#exp", "#ttl", "#upd")},
+                        "ExpressionAttributeNames": {"#exp": "expire", "#ttl": "ttl", "#upd": "updatedAt"},
                         # expire is epoch ms; DynamoDB's TTL reads epoch seconds
                         "ExpressionAttributeValues": marshal({":e": expire, ":ttl": expire // 1000, ":u": updated_at}),
                     }
                 },
-                {
-                    "Update": {
-                        "TableName": table_name(),
-                        "Key": marshal(user_key(user_id)),
-                        "UpdateExpression": "SET #sessions.#d.#exp = :e",
-                        "ConditionExpression": "attribute_exists(#sessions.#d)",
-                        "ExpressionAttributeNames": {k: names[k] for k in ("#sessions", "#d", "#exp")},
-                        "ExpressionAttributeValues": marshal({":e": expire}),
-                    }
-                },
+                {"Update": profile.as_update(user_key(user_id), must_exist=False)},
             ]
         )
     except ClientError as error:

@@ -183,7 +183,7 @@ def change_address(user_id: str, kind: str, old: str, new: str, changes: dict[st
     hold `old`: two concurrent changes cannot both win or leave an orphaned index item.
     """
     key_of = INDEX_KEYS[kind]
-    names = {"#addr": kind, **{f"#f{i}": f for i, f in enumerate(changes)}}
+    names = {"#addr": kind, "#ttl": "ttl", **{f"#f{i}": f for i, f in enumerate(changes)}}
     values = {":old": old, **{f":v{i}": v for i, v in enumerate(changes.values())}}
     items: list[dict[str, Any]] = [
         {
@@ -197,7 +197,8 @@ def change_address(user_id: str, kind: str, old: str, new: str, changes: dict[st
             "Update": {
                 "TableName": table_name(),
                 "Key": marshal(user_key(user_id)),
-                "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+                # An account with an address is no longer anonymous: it never expires (sessions.EXPIRES).
+                "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))) + " REMOVE #ttl",
                 "ConditionExpression": "attribute_exists(pk) AND "
                 + ("(#addr = :old OR attribute_not_exists(#addr))" if not old else "#addr = :old"),
                 "ExpressionAttributeNames": names,
