@@ -30,6 +30,10 @@ NO_SESSION = {
     ("put", "/account/verification/phone"),
     ("put", "/account/verifications/phone"),
     ("get", "/avatars/qr"),
+    ("post", "/account/recovery"),
+    ("put", "/account/recovery"),
+    ("post", "/account/recovery/otp"),
+    ("put", "/account/recovery/otp"),
 }
 GATE_EXEMPT = {
     ("get", "/account/mfa/factors"),

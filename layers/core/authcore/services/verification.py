@@ -64,7 +64,7 @@ def update_email_verification(body: UpdateVerification, caller: Caller) -> Token
     """Follow the link: the secret is spent and the email it was sent to becomes verified."""
     observability.identify(body.userId)
     limits.enforce_all(*limits.per_source("confirm-email", body.userId, caller.ip))
-    token = codes.verify(body.userId, digest(body.secret), codes.EMAIL_VERIFICATION, counts_failures=False)
+    _, token = codes.verify(body.userId, digest(body.secret), codes.EMAIL_VERIFICATION, counts_failures=False)
     return codes.token_model(token)
 
 
@@ -101,5 +101,5 @@ def update_phone_verification(body: UpdateVerification, caller: Caller) -> Token
     limits.enforce_all(*limits.per_source("confirm-phone", body.userId, caller.ip))
     if not is_code(body.secret):
         raise ApiError("user_invalid_token")
-    token = codes.verify(body.userId, keyed_hash(body.userId, body.secret), codes.PHONE_VERIFICATION, True)
+    _, token = codes.verify(body.userId, keyed_hash(body.userId, body.secret), codes.PHONE_VERIFICATION, True)
     return codes.token_model(token)

@@ -153,6 +153,30 @@ def end_sessions(user_id: str, digests: list[str], profile_changes: dict[str, An
     client().transact_write_items(TransactItems=[{"Update": profile_update}, *deletes])
 
 
+def reset_password(user: dict[str, Any], use: TokenUse, changes: dict[str, Any]) -> None:
+    """Spend a recovery token, set `changes` (the new password) on the profile and end every session of
+    `user` (as read), in one transaction.
+
+    SpentError when the token is no longer usable; StaleError when the profile changed since it was read
+    (a session was created or ended meanwhile, a failure was counted, the address changed).
+    """
+    user_id = user["userId"]
+    profile = ProfileUpdate()
+    for name, value in changes.items():
+        profile.set(name, value)
+    use.apply_to(profile)
+    deletes = _end_in(profile, user_id, user.get(SESSIONS_REV, 0), list(user.get("sessions", {})))
+    items = [use.token_spend(user_id), {"Update": profile.as_update(user_key(user_id))}, *deletes]
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            raise SpentError() from error
+        raise StaleError() from error
+
+
 def extend_session(user_id: str, digest: str, expire: int, updated_at: int) -> None:
     """Move a session's expiry (and its profile entry's) forward; StaleError if the session is gone."""
     names = {"#exp": "expire", "#ttl": "ttl", "#upd": "updatedAt", "#sessions": "sessions", "#d": digest}
