@@ -77,9 +77,10 @@ def _issue(
     if not email.enabled():
         raise ApiError("general_smtp_disabled")
     charges = [*limits.per_source(f"{kind}-email", address, caller.ip), limits.hourly(f"{kind}-ip", caller.ip)]
+    stand_in = stand_in_user_id(address)  # either way: the same work whether an account holds the address or not
     user_id = users_store.find_user_id("email", address)
     if user_id is None:
-        return _stand_in(address, caller, lifetime_ms, make_secret, charges, phrase)
+        return _stand_in(address, stand_in, caller, lifetime_ms, make_secret, charges, phrase)
     token = codes.issue_and_send(
         user_id=user_id,
         kind=kind,
@@ -95,11 +96,17 @@ def _issue(
 
 
 def _stand_in(
-    address: str, caller: Caller, lifetime_ms: int, make_secret: MakeSecret, charges: list[Charge], phrase: str
+    address: str,
+    user_id: str,
+    caller: Caller,
+    lifetime_ms: int,
+    make_secret: MakeSecret,
+    charges: list[Charge],
+    phrase: str,
 ) -> Token:
-    """The answer for an address no account holds, after the same work as a real one (a secret and its
-    hash, the same limits, cooldown and budgets in one write, about a send's time); nothing is stored or sent."""
-    user_id = stand_in_user_id(address)
+    """The answer for an address no account holds, as stand-in `user_id`, after the same work as a real one
+    (a secret and its hash, the same limits, cooldown and budgets in one write, about a send's time);
+    nothing is stored or sent."""
     make_secret(user_id)
     limits.enforce_all(*charges, *codes.message_charges("email", address, user_id, caller.ip))
     pace.wait()
