@@ -70,14 +70,14 @@ SERVED = {
     "updateVerification": ("PUT", "/account/verification", ("userId", "secret")),
     "createPhoneVerification": ("POST", "/account/verification/phone", ()),
     "updatePhoneVerification": ("PUT", "/account/verification/phone", ("userId", "secret")),
+    "createRecovery": ("POST", "/account/recovery", ("email", "url")),
+    "updateRecovery": ("PUT", "/account/recovery", ("userId", "secret", "password")),
 }
 NOT_SERVED = {
     "listIdentities": ("GET", "/account/identities", ("queries",)),
     "deleteIdentity": ("DELETE", "/account/identities/{identityId}", ("identityId",)),
     "createJWT": ("POST", "/account/jwts", ()),
     "listLogs": ("GET", "/account/logs", ("queries",)),
-    "createRecovery": ("POST", "/account/recovery", ("email", "url")),
-    "updateRecovery": ("PUT", "/account/recovery", ("userId", "secret", "password")),
     "createAnonymousSession": ("POST", "/account/sessions/anonymous", ()),
     "updateMagicURLSession": ("PUT", "/account/sessions/magic-url", ("userId", "secret")),
     "updatePhoneSession": ("PUT", "/account/sessions/phone", ("userId", "secret")),
