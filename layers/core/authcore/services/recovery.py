@@ -175,5 +175,6 @@ def _reset(body: UpdateRecovery, caller: Caller, kind: str, hashed: str) -> Toke
         sessions_store.reset_password(user, replace(use, proves_address=False), changes)
 
     user, token = codes.verify(body.userId, hashed, kind, counts_failures=kind in codes.GUESSABLE, spend=reset)
+    observability.count("PasswordReset", method="link" if kind == codes.RECOVERY else "code")
     notices.notify(user, notices.PASSWORD_RESET, caller.locale)
     return codes.token_model(token)
