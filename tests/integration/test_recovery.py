@@ -1,16 +1,15 @@
 """Password recovery by link and by code (API.md §8, §7), through the handlers with SES and DynamoDB emulated."""
 
-from datetime import datetime
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 
+from authcore.clock import iso
 from authcore.services import codes, recovery
 from authcore.store import users as users_store
 from tests.rfc6238 import totp
 
 from .conftest import PASSWORD, lift_cooldowns, profile, racing, token_items
 from .mfa_fixtures import assert_error, enrol_totp, session_items, verify_email, wrong
+from .test_verification import MINUTE_MS, TOKEN_FIELDS, epoch_ms, query
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
@@ -18,16 +17,6 @@ EMAIL = "ada@example.com"
 UNKNOWN = "nobody@example.com"
 URL = "http://localhost:3000/reset?from=mail#top"
 NEW_PASSWORD = "a brand new password"
-TOKEN_FIELDS = {"$id", "$createdAt", "userId", "secret", "expire", "phrase"}
-MINUTE_MS = 60 * 1000
-
-
-def epoch_ms(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).timestamp() * 1000)
-
-
-def query(link: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(link).query).items()}
 
 
 def ask_link(api, address=EMAIL, url=URL, ip=None):
@@ -89,8 +78,6 @@ def test_the_link_sets_a_new_password_and_ends_every_session(api, sent, ada):
 
 
 def iso_after(created: str, minutes: int) -> str:
-    from authcore.clock import iso
-
     return iso(epoch_ms(created) + minutes * MINUTE_MS)
 
 

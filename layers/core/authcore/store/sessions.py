@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from authcore.store import users
+from authcore.store import tokens, users
 from authcore.store.errors import SpentError, StaleError
 from authcore.store.table import (
     cancellation_codes,
@@ -158,23 +158,13 @@ def reset_password(user: dict[str, Any], use: TokenUse, changes: dict[str, Any])
     `user` (as read), in one transaction.
 
     SpentError when the token is no longer usable; StaleError when the profile changed since it was read
-    (a session was created or ended meanwhile, a failure was counted, the address changed).
+    (a session was created meanwhile, a failure was counted, the address changed).
     """
-    user_id = user["userId"]
     profile = ProfileUpdate()
     for name, value in changes.items():
         profile.set(name, value)
-    use.apply_to(profile)
-    deletes = _end_in(profile, user_id, user.get(SESSIONS_REV, 0), list(user.get("sessions", {})))
-    items = [use.token_spend(user_id), {"Update": profile.as_update(user_key(user_id))}, *deletes]
-    try:
-        client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
-        if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-            raise SpentError() from error
-        raise StaleError() from error
+    deletes = _end_in(profile, user["userId"], user.get(SESSIONS_REV, 0), list(user.get("sessions", {})))
+    tokens.spend(user["userId"], use, profile, deletes)
 
 
 def extend_session(user_id: str, digest: str, expire: int, updated_at: int) -> None:

@@ -187,14 +187,17 @@ def get_user_and_token(user_id: str, token_hash: str) -> tuple[dict | None, dict
     return found.get("PROFILE"), found.get(f"{TOKEN_PREFIX}{token_hash}")
 
 
-def spend(user_id: str, use: TokenUse) -> None:
-    """Spend the token and apply what it proves to the profile, in one transaction.
+def spend(
+    user_id: str, use: TokenUse, profile: ProfileUpdate | None = None, also: list[dict[str, Any]] | None = None
+) -> None:
+    """Spend the token and apply what it proves to the profile, in one transaction: with the changes
+    already in `profile` and the transaction items `also`, if given.
 
     SpentError when the token is no longer usable; StaleError when the profile changed since it was read.
     """
-    profile = use.apply_to(ProfileUpdate()).as_update(user_key(user_id))
+    update = use.apply_to(profile or ProfileUpdate()).as_update(user_key(user_id))
     try:
-        client().transact_write_items(TransactItems=[use.token_spend(user_id), {"Update": profile}])
+        client().transact_write_items(TransactItems=[use.token_spend(user_id), {"Update": update}, *(also or [])])
     except ClientError as error:
         if not is_conditional_failure(error):
             raise
