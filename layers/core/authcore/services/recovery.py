@@ -3,7 +3,7 @@
 Asking tells nothing about the address: an address no account holds gets the same 201 (with a stand-in
 user id that stays the same for it), after the same calls, limits and budgets and about the time a send
 takes, and nothing is sent. The reset spends the secret, sets the password and ends every session in
-one transaction; it leaves MFA as it was and does not verify the email (docs/security.md §10 says why).
+one transaction; it leaves MFA as it was and does not verify the email (docs/security.md §18 says why).
 """
 
 from __future__ import annotations
