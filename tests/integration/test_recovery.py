@@ -1,5 +1,7 @@
 """Password recovery by link and by code (API.md §8, §7), through the handlers with SES and DynamoDB emulated."""
 
+import time
+
 import pytest
 
 from authcore.clock import iso
@@ -7,7 +9,7 @@ from authcore.services import codes, recovery
 from authcore.store import users as users_store
 from tests.rfc6238 import totp
 
-from .conftest import PASSWORD, lift_cooldowns, profile, racing, token_items
+from .conftest import PASSWORD, lift_cooldowns, profile, racing, table_items, token_items
 from .mfa_fixtures import assert_error, enrol_totp, session_items, verify_email, wrong
 from .test_verification import MINUTE_MS, TOKEN_FIELDS, epoch_ms, query
 
@@ -160,6 +162,10 @@ def test_an_unknown_email_gets_the_same_answer_and_nothing_is_sent(api, sent, ad
     assert unknown.body["expire"] == iso_after(unknown.body["$createdAt"], 60)
     assert sent.to(UNKNOWN) == [] and users_store.find_user_id("email", UNKNOWN) is None
     assert [t["userId"] for t in token_items()] == [known.body["userId"]]
+    # Generated as a real account's id is (its time part now), and kept by the address's digest only.
+    assert abs(int(unknown.body["userId"][:8], 16) - epoch_ms(unknown.body["$createdAt"]) // 1000) <= 1
+    [kept] = table_items("STANDIN#")
+    assert kept["userId"] == unknown.body["userId"] and UNKNOWN not in str(kept)
 
     # Asking again a minute later: the same user id (as for a real account), and the code route agrees.
     lift_cooldowns()
@@ -168,6 +174,20 @@ def test_an_unknown_email_gets_the_same_answer_and_nothing_is_sent(api, sent, ad
     assert sent.to(UNKNOWN) == []
     # Its stand-in id leads nowhere: the same refusal as a wrong secret.
     assert_error(reset_by_code(api, again.body["userId"], "123456"), 401, "user_invalid_token")
+
+
+def test_two_first_asks_for_an_unknown_email_at_once_get_one_id(api, sent, ada):
+    """Another ask keeps its stand-in id between this one's read and write: this one reads again and answers
+    that id (its charges were not spent by the cancelled write)."""
+    kept = "6b14eba085ae8b6829ec"
+
+    def other_ask():
+        now = int(time.time())
+        users_store.keep_stand_in(UNKNOWN, kept, [], now, now + 3600)
+
+    with racing(other_ask, "Update", "STANDIN"):
+        answer = ask_link(api, UNKNOWN)
+    assert answer.status == 201 and answer.body["userId"] == kept
 
 
 def test_an_unknown_email_meets_the_same_limits(api, sent, ada):

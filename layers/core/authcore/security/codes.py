@@ -70,20 +70,6 @@ def new_code_and_hash(user_id: str) -> tuple[str, str]:
     return code, keyed_hash(user_id, code)
 
 
-# Stand-in user ids take their time part from these years (2023-11 to 2025-10), as a real account's would.
-STAND_IN_SINCE = 1_700_000_000
-STAND_IN_SPAN = 60_000_000
-
-
-def stand_in_user_id(address: str) -> str:
-    """The user id answered for an address no account holds: shaped as the ids we generate (ids.unique_id)
-    and the same every time for that address, so asking twice tells nothing a real account would not."""
-    mac = hmac.new(_code_key(), f"stand-in\x00{address}".encode(), hashlib.sha256).digest()
-    seconds = STAND_IN_SINCE + int.from_bytes(mac[:4], "big") % STAND_IN_SPAN
-    micros = int.from_bytes(mac[4:8], "big") % 1_000_000
-    return f"{seconds:08x}{micros:05x}{mac[8:12].hex()[:7]}"
-
-
 RECOVERY_CODES = 10
 RECOVERY_CODE = re.compile(r"^[0-9a-f]{16}$")
 

@@ -1,9 +1,10 @@
 """Password recovery by an emailed link or six-digit code (API.md §8, §7).
 
 Asking tells nothing about the address: an address no account holds gets the same 201 (with a stand-in
-user id that stays the same for it), after the same calls, limits and budgets and about the time a send
-takes, and nothing is sent. The reset spends the secret, sets the password and ends every session in
-one transaction; it leaves MFA as it was and does not verify the email (docs/security.md §18 says why).
+user id, generated as a real one is and kept, so that it stays the same for that address), after the same
+calls, limits and budgets and about the time a send takes, and nothing is sent. The reset spends the
+secret, sets the password and ends every session in one transaction; it leaves MFA as it was and does
+not verify the email (docs/security.md §18 says why).
 """
 
 from __future__ import annotations
@@ -26,19 +27,22 @@ from authcore.ids import unique_id
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateRecovery, CreateRecoveryOtp, UpdateRecovery
 from authcore.models.responses import Token
-from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_phrase, stand_in_user_id
+from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_phrase
 from authcore.security.passwords import hash_password
 from authcore.security.tokens import digest, new_secret_and_digest
 from authcore.services import codes, limits, notices
 from authcore.services.verification import link
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
+from authcore.store.errors import LimitError, StaleError
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
 
 # Until this container has sent an email, what handing one to SES takes (seconds, in-region, typical).
 FIRST_SEND_GUESS = 0.06
 SEND_SAMPLES = 16
+# How long the stand-in id of an email no account holds is kept after its last ask.
+STAND_IN_DAYS = 400
 
 
 class SendPace:
@@ -77,22 +81,26 @@ def _issue(
     if not email.enabled():
         raise ApiError("general_smtp_disabled")
     charges = [*limits.per_source(f"{kind}-email", address, caller.ip), limits.hourly(f"{kind}-ip", caller.ip)]
-    stand_in = stand_in_user_id(address)  # either way: the same work whether an account holds the address or not
-    user_id = users_store.find_user_id("email", address)
-    if user_id is None:
-        return _stand_in(address, stand_in, caller, lifetime_ms, make_secret, charges, phrase)
-    token = codes.issue_and_send(
-        user_id=user_id,
-        kind=kind,
-        address=address,
-        lifetime_ms=lifetime_ms,
-        charges=charges,
-        make_secret=partial(make_secret, user_id),
-        send=lambda secret, token: pace.timed(partial(send, secret, token)),
-        phrase=phrase,
-        anonymous_from=caller.ip,  # anyone may ask: a stranger cannot use up the budget of MFA codes
-    )
-    return codes.token_model(token)
+    for _ in range(codes.ISSUE_ATTEMPTS):
+        user_id, stand_in = users_store.find_user_id_or_stand_in(address)
+        if user_id is None:
+            try:
+                return _stand_in(address, stand_in or unique_id(), caller, lifetime_ms, make_secret, charges, phrase)
+            except StaleError:
+                continue  # another request kept a stand-in for this address meanwhile: answer with that one
+        token = codes.issue_and_send(
+            user_id=user_id,
+            kind=kind,
+            address=address,
+            lifetime_ms=lifetime_ms,
+            charges=charges,
+            make_secret=partial(make_secret, user_id),
+            send=lambda secret, token: pace.timed(partial(send, secret, token)),
+            phrase=phrase,
+            anonymous_from=caller.ip,  # anyone may ask: a stranger cannot use up the budget of MFA codes
+        )
+        return codes.token_model(token)
+    raise limits.contended("Too many requests for this address at once. Please try again.")
 
 
 def _stand_in(
@@ -104,15 +112,21 @@ def _stand_in(
     charges: list[Charge],
     phrase: str,
 ) -> Token:
-    """The answer for an address no account holds, as stand-in `user_id`, after the same work as a real one
-    (a secret and its hash, the same limits, cooldown and budgets in one write, about a send's time);
-    nothing is stored or sent."""
+    """The answer for an address no account holds, as `user_id`: the id answered for it before (kept for
+    STAND_IN_DAYS after the last ask, so asking again tells nothing), or a new one generated as a real
+    account's is. The same work as a real answer: a secret and its hash, the same limits, cooldown and
+    budgets in one write (keeping the id), about a send's time. No token is stored and nothing is sent."""
     make_secret(user_id)
-    limits.enforce_all(*charges, *codes.message_charges("email", address, user_id, caller.ip))
+    now = int(time.time())
+    charges = [*charges, *codes.message_charges("email", address, user_id, caller.ip)]
+    try:
+        users_store.keep_stand_in(address, user_id, charges, now, now + STAND_IN_DAYS * limits.DAY)
+    except LimitError as limited:
+        raise limits.limit_reached(limited, now) from None
     pace.wait()
-    now = now_ms()
-    token = {"tokenId": unique_id(), "createdAt": now, "userId": user_id, "expire": now + lifetime_ms, "phrase": phrase}
-    return codes.token_model(token)
+    created = now_ms()
+    token = {"tokenId": unique_id(), "createdAt": created, "userId": user_id, "expire": created + lifetime_ms}
+    return codes.token_model({**token, "phrase": phrase})
 
 
 def create_recovery(body: CreateRecovery, caller: Caller) -> Token:
