@@ -8,8 +8,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from authcore.store import ratelimit
 from authcore.store.errors import ConflictError, StaleError
-from authcore.store.ratelimit import Charge, charge_update, raise_limit_reached
+from authcore.store.ratelimit import Charge
 from authcore.store.table import (
     PROFILE,
     SESSION_PREFIX,
@@ -400,11 +401,9 @@ def keep_stand_in(email: str, user_id: str, charges: list[Charge], now: int, exp
         "ExpressionAttributeNames": {"#ttl": "ttl"},
         "ExpressionAttributeValues": marshal({":id": user_id, ":ttl": expire_at}),
     }
-    items = [{"Update": charge_update(charge, now)} for charge in charges] + [{"Update": keep}]
     try:
-        client().transact_write_items(TransactItems=items)
+        ratelimit.spend(charges, now, also=[{"Update": keep}])
     except ClientError as error:
-        raise_limit_reached(error, charges)
         if not is_conditional_failure(error):
             raise
         raise StaleError() from error
