@@ -124,5 +124,14 @@ def walk(api: Api, run: int) -> None:
     _ok(api("create_email_verification_otp", {}, session=anonymous), "create_email_verification_otp")
     code = {"userId": decode_credential(anonymous)[0], "secret": sent.code(f"anonymous-{email3}")}
     _ok(api("update_email_verification_otp", code), "update_email_verification_otp")
+    # Password recovery by link and by code (issue 17), on the account whose sessions just ended.
+    lift_cooldowns()
+    _ok(api("create_recovery", {"email": email2, "url": "http://localhost:3000/r"}), "create_recovery")
+    reset = {"userId": user_id, "secret": _link_secret(sent, email2), "password": "recovered password 1"}
+    _ok(api("update_recovery", reset), "update_recovery")
+    lift_cooldowns()
+    _ok(api("create_recovery_otp", {"email": email2}), "create_recovery_otp")
+    reset = {"userId": user_id, "secret": sent.code(email2), "password": "recovered password 2"}
+    _ok(api("update_recovery_otp", reset), "update_recovery_otp")
     # The Users API with a server API key (issue 9), as its round-trip test walks it.
     walk_admin(api, sent, lambda what, answer: _ok(answer, what), tag=f"-bench{run}")

@@ -22,6 +22,7 @@ function show(id) {
 /** Run an SDK step: the page is busy meanwhile (data-busy on <body>), and a failure shows "<type>: <message>". */
 async function run(step) {
   $('error').textContent = '';
+  $('notice').textContent = '';
   document.body.dataset.busy = 'true';
   try {
     await step();
@@ -41,10 +42,14 @@ function onSubmit(id, handler) {
   });
 }
 
-/** Where the verification link points: this page, as it was opened (endpoint and project kept). */
-function pageUrl() {
+const RECOVERY_PARAMS = ['reset', 'userId', 'secret', 'expire'];
+
+/** Where the emailed links point: this page, as it was opened (endpoint and project kept), with `extra` added. */
+function pageUrl(extra = {}) {
   const url = new URL(location.href);
   url.hash = '';
+  for (const name of RECOVERY_PARAMS) url.searchParams.delete(name);
+  for (const [name, value] of Object.entries(extra)) url.searchParams.set(name, value);
   return url.href;
 }
 
@@ -115,6 +120,20 @@ async function confirmAuthenticator({ otp }) {
   show('recovery');
 }
 
+async function forgotPassword({ email }) {
+  await account.createRecovery({ email, url: pageUrl({ reset: '1' }) });
+  $('forgot-email').textContent = email;
+  show('forgot-sent');
+}
+
+/** The recovery link opened this page: set the new password, then sign in again (with the second step if MFA is on). */
+async function resetPassword({ password }) {
+  await account.updateRecovery({ userId: query.get('userId'), secret: query.get('secret'), password });
+  history.replaceState(null, '', pageUrl());
+  show('start');
+  $('notice').textContent = 'Password changed. Sign in with the new one.';
+}
+
 async function answerChallenge({ otp }) {
   await account.updateMfaChallenge({ challengeId, otp: otp.trim() });
   await showAccount();
@@ -131,6 +150,9 @@ onSubmit('link-form', emailLink);
 onSubmit('verify-form', verify);
 onSubmit('totp-form', confirmAuthenticator);
 onSubmit('challenge-form', answerChallenge);
+onSubmit('forgot-form', forgotPassword);
+onSubmit('reset-form', resetPassword);
+$('forgot').addEventListener('click', () => show('forgot-password'));
 $('enable-mfa').addEventListener('click', () =>
   run(async () => {
     await account.updateMFA({ mfa: true });
@@ -144,9 +166,13 @@ $('sign-out').addEventListener('click', () =>
   }),
 );
 
-// On load: a sign-in link signs in first; a signed-in visitor sees the account (or the second step); anyone else
-// the forms.
+// On load: a recovery link asks for the new password, a sign-in link signs in first; a signed-in visitor sees the
+// account (or the second step); anyone else the forms.
 run(async () => {
+  if (query.get('reset') && query.get('secret')) {
+    show('reset-password');
+    return;
+  }
   try {
     if (query.get('link') === 'sign-in') await followLink();
     await enter();

@@ -35,6 +35,10 @@ NO_SESSION = {
     ("put", "/account/sessions/phone"),
     ("put", "/account/verifications/email/otp"),
     ("post", "/account/sessions/anonymous"),
+    ("post", "/account/recovery"),
+    ("put", "/account/recovery"),
+    ("post", "/account/recovery/otp"),
+    ("put", "/account/recovery/otp"),
 }
 GATE_EXEMPT = {
     ("get", "/account/mfa/factors"),

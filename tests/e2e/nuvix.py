@@ -74,6 +74,8 @@ SERVED = {
     "updateMagicURLSession": ("PUT", "/account/sessions/magic-url", ("userId", "secret")),
     "updatePhoneSession": ("PUT", "/account/sessions/phone", ("userId", "secret")),
     "createMagicURLToken": ("POST", "/account/tokens/magic-url", ("userId", "email", "url", "phrase")),
+    "createRecovery": ("POST", "/account/recovery", ("email", "url")),
+    "updateRecovery": ("PUT", "/account/recovery", ("userId", "secret", "password")),
 }
 NOT_SERVED = {
     "listIdentities": ("GET", "/account/identities", ("queries",)),

@@ -1,6 +1,8 @@
 """The demo page (GET /__dev/demo/, local/demo/) in headless Chromium, driven by Playwright from Node
 (tests/js/browser/demo.mjs): the Appwrite web SDK in a real browser signs up, verifies the email, enrols
-TOTP from the QR `<img>`, turns MFA on, signs out, signs in with the TOTP challenge and reloads.
+TOTP from the QR `<img>`, turns MFA on, signs out, signs in with the TOTP challenge and reloads; then forgets
+the password: asks for the recovery link, opens it, sets a new password and signs in with it, still meeting the
+TOTP challenge (a reset leaves MFA on). The link waits out the address's one-email-a-minute cooldown (about 50 s).
 
 Twice: page and API on one origin (the session cookie carries the session), and the page on another site
 (`localhost` vs `127.0.0.1`: no cookie is stored, the SDK's X-Fallback-Cookies carries it). Both origins

@@ -10,8 +10,12 @@ asked for. So a client that asks for an id of its own, or reads the creation tim
 digits, learns whether the address had an account (Appwrite answers the same way). The code itself only goes to the
 address, and §5 bounds such probing: one message per address a minute, 10 per address and 10 per IP an hour.
 
-Budget (per hour, on this server): `POST /account` 5 from 127.0.0.1; `POST /account/tokens/email` and `/phone`: 5
-each from 127.0.0.1, and 12 from 127.0.0.2 (email) and 127.0.0.3 (phone).
+Password recovery has no such difference: an email without an account gets a stand-in id shaped like a generated
+one, the same for every ask (services/recovery.py).
+
+Budget (per hour, on this server): `POST /account` 7 from 127.0.0.1; `POST /account/tokens/email` and `/phone`: 5
+each from 127.0.0.1, and 12 from 127.0.0.2 (email) and 127.0.0.3 (phone); `POST /account/recovery` and `/otp`: 4
+each from 127.0.0.4.
 """
 
 from __future__ import annotations
@@ -183,3 +187,33 @@ def test_code_requests_past_the_ip_limit_answer_alike(
     later = ask_code(base, channel, unknown, requested)
     assert later.status_code == 201 and later.json()["userId"] == requested, later.text
     assert len(sent_to(base, unknown)) == 1
+
+
+# --- password recovery -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [("/account/recovery", {"url": f"{ALLOWED_ORIGIN}/reset"}), ("/account/recovery/otp", {})],
+    ids=["link", "code"],
+)
+def test_recovery_requests_answer_alike(fresh_server: str, path: str, extra: dict[str, str]) -> None:
+    """Asking for a password reset for an email with an account and for one without: the same 201 Token, header for
+    header, the userId included up to its value (a stand-in shaped like a generated id, the same on every ask); the
+    second ask within a minute gets the same 429 byte for byte. Only the account's address gets an email."""
+    base = fresh_server
+    user = make_user(base)
+    unknown = unique_email()
+
+    def ask(email: str) -> requests.Response:
+        return request_from("127.0.0.4", "POST", base, path, {"email": email, **extra}, ORIGIN)
+
+    known_answer, unknown_answer = ask(user.email), ask(unknown)
+    assert known_answer.status_code == 201, known_answer.text
+    assert_alike(known_answer, unknown_answer)
+    assert known_answer.json()["userId"] == user.id and unknown_answer.json()["userId"] != user.id
+    known_again, unknown_again = ask(user.email), ask(unknown)
+    assert_error(known_again, 429, "general_rate_limit_exceeded")
+    assert_alike(known_again, unknown_again)
+    assert known_again.content == unknown_again.content
+    assert len(sent_to(base, user.email)) == 1 and sent_to(base, unknown) == []

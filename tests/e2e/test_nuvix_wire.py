@@ -6,7 +6,7 @@ X-Nuvix-Project / X-Nuvix-Session / X-Nuvix-Locale, the SDK headers, JSON bodies
 Most calls run as a page on another site would make them: third-party cookies blocked, so the session travels in
 X-Fallback-Cookies, and every answer must carry the CORS grant and expose that header (else fetch fails).
 
-Runs against a server of its own (`fresh_server`). Budget (one IP, per hour): 6 x `POST /account`,
+Runs against a server of its own (`fresh_server`). Budget (one IP, per hour): 7 x `POST /account`,
 1 x `POST /account/tokens/email`, 1 x `POST /account/tokens/phone`, 2 x `POST /account/sessions/token`.
 Email and SMS challenges are not repeated here: they differ from `totp` only in the code's channel, and the MFA guide
 (test_mfa_guide.py) sends them on this same singular path.
@@ -346,6 +346,37 @@ def test_verification_on_the_singular_paths_in_french(fresh_server: str) -> None
     confirmed = anonymous.account.updatePhoneVerification(user["$id"], last_code(fresh_server, PHONE_VERIFY))
     assert confirmed["$id"] == token["$id"]
     assert account.get()["phoneVerification"] is True
+
+
+def test_password_recovery_in_french(fresh_server: str) -> None:
+    """`createRecovery(email, url)` / `updateRecovery(userId, secret, password)` on `/account/recovery`: the link
+    lands on the app's page, the reset ends every session (the one in localStorage included) and the old password."""
+    client = Client(fresh_server, Browser(), locale="fr")
+    account = client.account
+    user, email = sign_up(client, "Inès")
+    account.createEmailPasswordSession(email, PASSWORD)
+    anonymous = Client(fresh_server, Browser(), locale="fr")  # a page without the session: the user forgot
+
+    token = anonymous.account.createRecovery(email, f"{ALLOWED_ORIGIN}/reset")
+    assert anonymous.last.status_code == 201
+    assert set(token) == TOKEN_FIELDS and token["userId"] == user["$id"] and token["secret"] == ""
+    assert_sent(anonymous, "POST", "/account/recovery", {"email": email, "url": f"{ALLOWED_ORIGIN}/reset"})
+    assert last_message(fresh_server, email)["subject"] == "Réinitialisez votre mot de passe My App"
+    link = last_link(fresh_server, email)
+    assert link.startswith(f"{ALLOWED_ORIGIN}/reset?")
+    query = {key: values[-1] for key, values in parse_qs(urlsplit(link).query).items()}
+    done = anonymous.account.updateRecovery(query["userId"], query["secret"], "un nouveau mot de passe")
+    assert_sent(
+        anonymous,
+        "PUT",
+        "/account/recovery",
+        {"userId": user["$id"], "secret": query["secret"], "password": "un nouveau mot de passe"},
+    )
+    assert set(done) == TOKEN_FIELDS and done["$id"] == token["$id"]
+    raises(account.get, 401, "general_unauthorized_scope")
+    raises(lambda: account.createEmailPasswordSession(email, PASSWORD), 401, "user_invalid_credentials")
+    assert account.createEmailPasswordSession(email, "un nouveau mot de passe")["userId"] == user["$id"]
+    raises(lambda: anonymous.account.updateRecovery(user["$id"], query["secret"], "x" * 10), 401, "user_invalid_token")
 
 
 def test_sign_in_by_code(fresh_server: str) -> None:

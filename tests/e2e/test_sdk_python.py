@@ -3,7 +3,7 @@ through the SDK, each asserted on the typed result it returns; the paths the SDK
 `/account/mfa/challenges`); `Avatars.get_qr`; the 27.x parameters we do not honour; and every Account method we do
 not serve. Which test proves each method: docs/compatibility.md (issue 17's methods: test_links_and_anonymous.py).
 
-Runs against a server of its own (`fresh_server`). Budget (one IP, per hour): 5 x `POST /account`; per user at most
+Runs against a server of its own (`fresh_server`). Budget (one IP, per hour): 7 x `POST /account`; per user at most
 2 x `POST /account/mfa/challenges`.
 """
 
@@ -13,6 +13,7 @@ import inspect
 import io
 import warnings
 from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
 
 import PIL.Image
 import pytest
@@ -20,7 +21,7 @@ import requests
 import zxingcpp
 from appwrite.enums.authentication_factor import AuthenticationFactor
 from appwrite.enums.authenticator_type import AuthenticatorType
-from appwrite.models import MfaChallenge, MfaFactors, MfaRecoveryCodes, MfaType, Session, SessionList
+from appwrite.models import MfaChallenge, MfaFactors, MfaRecoveryCodes, MfaType, Session, SessionList, Token
 from appwrite.models import User as AccountModel
 from appwrite.services.account import Account
 from appwrite.services.avatars import Avatars
@@ -32,10 +33,14 @@ from tests.e2e.helpers import (
     auth,
     get_account,
     iso_epoch,
+    last_code,
+    last_link,
     make_user,
     sdk_client,
     sdk_raises,
+    sent_to,
     sign_in,
+    unique_email,
 )
 
 SERVED = {
@@ -78,6 +83,10 @@ SERVED = {
     "create_magic_url_token",
     "create_email_verification_otp",
     "update_email_verification_otp",
+    "create_recovery",
+    "update_recovery",
+    "create_recovery_otp",
+    "update_recovery_otp",
 }
 NOT_SERVED = {
     "list_consents",
@@ -95,10 +104,6 @@ NOT_SERVED = {
     "update_passkey",
     "delete_passkey",
     "update_passkey_verification",
-    "create_recovery",
-    "update_recovery",
-    "create_recovery_otp",
-    "update_recovery_otp",
     "create_id_token_session",
     "update_status",
     "create_o_auth2_token",
@@ -226,6 +231,61 @@ def test_email_password_session_with_a_duration(fresh_server: str) -> None:
     )
     assert isinstance(session, Session)
     assert iso_epoch(session.expire) - iso_epoch(session.createdat) == pytest.approx(60, abs=1)
+
+
+def test_password_recovery_by_link_keeps_mfa(fresh_server: str, wire: list[tuple[str, str]]) -> None:
+    """`create_recovery` / `update_recovery` (API.md §8): the link's query carries userId, secret and expire; the
+    reset ends every session; MFA stays on, so a sign-in with the new password still meets the gate."""
+    user = make_user(fresh_server, name="Rex")
+    signed_in = Account(sdk_client(fresh_server, sign_in(fresh_server, user.email)))
+    mfa_type = signed_in.create_mfa_authenticator(type=AuthenticatorType.TOTP)
+    signed_in.update_mfa_authenticator(type=AuthenticatorType.TOTP, otp=rfc6238.totp(mfa_type.secret))
+    assert signed_in.update_mfa(mfa=True).mfa is True
+
+    account = Account(sdk_client(fresh_server))
+    wire.clear()
+    token = account.create_recovery(email=user.email, url="http://localhost:3000/reset")
+    assert isinstance(token, Token) and token.userid == user.id and token.secret == ""
+    assert iso_epoch(token.expire) - iso_epoch(token.createdat) == pytest.approx(3600, abs=1)
+    query = dict(parse_qsl(urlsplit(last_link(fresh_server, user.email)).query))
+    assert query["userId"] == user.id and query["expire"] == token.expire
+    done = account.update_recovery(user_id=query["userId"], secret=query["secret"], password="a new password 1")
+    assert wire == [("POST", "/account/recovery"), ("PUT", "/account/recovery")]
+    assert isinstance(done, Token) and done.id == token.id
+    sdk_raises(signed_in.get, 401, "general_unauthorized_scope")  # every session ended
+    sdk_raises(
+        lambda: account.update_recovery(user_id=user.id, secret=query["secret"], password="another password"),
+        401,
+        "user_invalid_token",
+    )
+    after = Account(sdk_client(fresh_server, sign_in(fresh_server, user.email, "a new password 1")))
+    sdk_raises(after.get, 401, "user_more_factors_required")
+
+    nobody = unique_email()
+    stand_in = account.create_recovery(email=nobody, url="http://localhost:3000/reset")
+    assert isinstance(stand_in, Token) and len(stand_in.userid) == 20 and sent_to(fresh_server, nobody) == []
+
+
+def test_password_recovery_by_code(fresh_server: str, wire: list[tuple[str, str]]) -> None:
+    """`create_recovery_otp` (with a phrase) / `update_recovery_otp`: a six-digit code valid 15 minutes."""
+    user = make_user(fresh_server, name="Ida")
+    account = Account(sdk_client(fresh_server))
+    wire.clear()
+    token = account.create_recovery_otp(email=user.email, phrase=True)
+    assert isinstance(token, Token) and token.userid == user.id and token.phrase
+    assert iso_epoch(token.expire) - iso_epoch(token.createdat) == pytest.approx(900, abs=1)
+    assert token.phrase in sent_to(fresh_server, user.email)[-1]["text"]
+    sdk_raises(
+        lambda: account.update_recovery_otp(user_id=user.id, secret="12345", password="a new password 2"),
+        401,
+        "user_invalid_token",
+    )
+    done = account.update_recovery_otp(
+        user_id=token.userid, secret=last_code(fresh_server, user.email), password="a new password 2"
+    )
+    assert wire == [("POST", "/account/recovery/otp")] + [("PUT", "/account/recovery/otp")] * 2
+    assert isinstance(done, Token)
+    assert sign_in(fresh_server, user.email, "a new password 2")
 
 
 @pytest.mark.parametrize("name", sorted(NOT_SERVED))

@@ -257,6 +257,29 @@ def mfa(api, sent, session: str, totp_clock) -> None:
     expect(api("delete_sessions", session=credential), 401)
 
 
+def password_recovery(api, sent, outage, user_id: str) -> None:
+    """Reset the password by link and by code (the same password again), after a wrong secret each; an email no
+    account holds; SES refusing once."""
+    lift_cooldowns()
+    expect(api("create_recovery", {"email": NEW_EMAIL, "url": "https://evil.example/"}), 400)
+    expect(api("create_recovery", {"email": NEW_EMAIL, "url": APP_URL}), 201)
+    expect(api("create_recovery", {"email": "nobody@example.com", "url": APP_URL}), 201)
+    link_secret = sent.link(NEW_EMAIL).split("secret=")[1].split("&")[0]
+    reset = {"userId": user_id, "secret": link_secret, "password": NEW_PASSWORD}
+    expect(api("update_recovery", {**reset, "secret": link_secret[::-1]}), 401)
+    expect(api("update_recovery", {**reset, "password": [MISTYPED_PASSWORD]}), 400)
+    expect(api("update_recovery", reset), 200)
+
+    lift_cooldowns()
+    outage.start("ses", "refused")
+    expect(api("create_recovery_otp", {"email": NEW_EMAIL}), 503)
+    outage.heal()
+    expect(api("create_recovery_otp", {"email": NEW_EMAIL, "phrase": True}), 201)
+    code = sent.code(NEW_EMAIL)
+    expect(api("update_recovery_otp", {**reset, "secret": wrong(code)}), 401)
+    expect(api("update_recovery_otp", {**reset, "secret": code}), 200)
+
+
 def the_rest(api) -> None:
     """A CORS preflight and an unknown route."""
     expect(api("cors_preflight"), 204)
@@ -284,6 +307,7 @@ def flow(recorded, api, sent, outage, totp_clock) -> Recorder:
     code_sign_in(api, sent, outage)
     links_and_anonymous(api, sent)
     mfa(api, sent, session, totp_clock)
+    password_recovery(api, sent, outage, user_id)
     the_rest(api)
     users_api(api, sent, totp_clock)
     recorded.secrets.from_outbox(sent.outbox.entries())

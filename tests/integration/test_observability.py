@@ -134,6 +134,17 @@ def test_challenges_are_counted_by_factor_and_outcome(api, totp_clock, stdout):
     assert {dimensions["factor"] for _, dimensions in counted} == {"totp"}
 
 
+def test_password_resets_are_counted_by_method(api, sent, stdout):
+    ada = sign_up_and_in(api)
+    api("create_recovery", {"email": "ada@example.com", "url": "http://localhost:3000/reset"})
+    secret = sent.link("ada@example.com").split("secret=")[1].split("&")[0]
+    stdout.readouterr()
+    body = {"userId": ada.user_id, "secret": secret, "password": "a brand new password"}
+    assert api("update_recovery", body).status == 200
+    assert api("update_recovery", body).status == 401  # a refusal is a request line, no metric
+    assert metrics(lines(stdout)) == [("PasswordReset", {"method": "link", "service": "local"})]
+
+
 def test_emails_sent_and_failed_are_counted(api, sent, stdout, monkeypatch):
     ada = sign_up_and_in(api)
     stdout.readouterr()

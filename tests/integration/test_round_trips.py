@@ -74,6 +74,15 @@ EXPECTED = {
     "create_mfa_challenge": ["BatchGetItem", "TransactWriteItems"],
     "update_mfa_challenge": ["BatchGetItem", "TransactWriteItems"],
     "get_qr": [],  # no session, no state
+    # Recovery (API.md §8): asking costs what a sign-in code does, for an email no account holds too (the
+    # index item with the email's stand-in id in one read, then the limits, cooldown and budgets with the token,
+    # or with the stand-in id kept, in one transaction);
+    # the reset what a verification does: its limits, profile + token, then the token spent with the new
+    # password and every session's Delete in one transaction.
+    "create_recovery": ["BatchGetItem", "TransactWriteItems"],
+    "create_recovery_otp": ["BatchGetItem", "TransactWriteItems"],
+    "update_recovery": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    "update_recovery_otp": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
 }
 MFA_OFF = ["BatchGetItem", "UpdateItem"]  # mfa:false touches the profile alone: a plain UpdateItem
 
@@ -92,6 +101,12 @@ EXPECTED_EXTERNAL = {
     "update_phone_session": ["secretsmanager:GetSecretValue"],
     "create_email_verification_otp": ["secretsmanager:GetSecretValue", "ses:SendEmail"],
     "update_email_verification_otp": ["secretsmanager:GetSecretValue"],
+    # The code's hash needs the code key, known email or not (the same work either way); the reset of a
+    # verified address, its notice.
+    "create_recovery": ["ses:SendEmail"],
+    "create_recovery_otp": ["secretsmanager:GetSecretValue", "ses:SendEmail"],
+    "update_recovery": ["ses:SendEmail"],
+    "update_recovery_otp": ["secretsmanager:GetSecretValue", "ses:SendEmail"],
 }
 CODE_FUNCTIONS = set(EXPECTED_EXTERNAL)
 PHONE = "+14155552671"
@@ -327,6 +342,32 @@ def test_round_trips_per_issue_17_endpoint(api, sent, dynamo_calls, external_cal
     body = {"userId": user_id_of(credential), "secret": sent.code("d@example.com")}
     check("update_email_verification_otp", api("update_email_verification_otp", body))
     check("create_anonymous_session", api("create_anonymous_session", {}))
+
+
+def test_round_trips_per_recovery_endpoint(api, sent, dynamo_calls, external_calls, user_id_of):
+    """Known and unknown emails cost the same calls; only the known one sends."""
+    api.sign_up()
+    session = api.session_for()
+    user_id = user_id_of(session)
+    assert api("create_email_verification", {"url": "http://localhost:3000/v"}, session=session).status == 201
+    assert api("update_email_verification", {"userId": user_id, "secret": _link_secret(sent, "ada@example.com")})
+    lift_cooldowns()
+
+    def check(name: str, answer: Any, external: list[str] | None = None) -> None:
+        assert answer.status < 300, (name, answer.body)
+        assert dynamo_calls.operations == EXPECTED[name], name
+        assert external_calls.last == (EXPECTED_EXTERNAL[name] if external is None else external), name
+
+    link = {"url": "http://localhost:3000/reset"}
+    check("create_recovery", api("create_recovery", {"email": "ada@example.com", **link}))
+    secret = _link_secret(sent, "ada@example.com")
+    check("update_recovery", api("update_recovery", {"userId": user_id, "secret": secret, "password": "x" * 12}))
+    check("create_recovery", api("create_recovery", {"email": "nobody@example.com", **link}), [])
+    lift_cooldowns()
+    check("create_recovery_otp", api("create_recovery_otp", {"email": "ada@example.com"}))
+    body = {"userId": user_id, "secret": sent.code("ada@example.com"), "password": "y" * 12}
+    check("update_recovery_otp", api("update_recovery_otp", body))
+    check("create_recovery_otp", api("create_recovery_otp", {"email": "nobody@example.com"}), [CODE_KEY])
 
 
 def test_a_warm_container_fetches_the_code_key_once(api, sent, external_calls):
@@ -636,6 +677,33 @@ def _exercise_code_functions(api, sent, external_calls) -> None:
     assert api("create_anonymous_session", {}, session=anonymous).status == 401
 
 
+def _exercise_recovery_functions(api, sent, external_calls) -> None:
+    """Recovery through a failed send (the withdrawal deletes), a wrong code (the failure count) and resets
+    that end sessions (their Deletes) and tell a verified address."""
+    email = "recover@example.com"
+    api.sign_up(email)
+    credential = api.session_for(email)
+    user_id = decode_credential(credential)[0]
+    assert api("create_email_verification", {"url": "http://localhost:3000/v"}, session=credential).status == 201
+    assert api("update_email_verification", {"userId": user_id, "secret": _link_secret(sent, email)}).status == 200
+    lift_cooldowns()
+    link = {"email": email, "url": "http://localhost:3000/reset"}
+    external_calls.failing = {"ses:SendEmail"}
+    assert api("create_recovery", link).status == 503
+    assert api("create_recovery_otp", {"email": email}).status == 503
+    external_calls.failing = set()
+    assert api("create_recovery", link).status == 201
+    body = {"userId": user_id, "secret": _link_secret(sent, email), "password": "x" * 12}
+    assert api("update_recovery", body).status == 200
+    lift_cooldowns()
+    assert api.sign_in(email, "x" * 12).status == 201  # a session for the code reset to end
+    assert api("create_recovery_otp", {"email": email}).status == 201
+    code = sent.code(email)
+    body = {"userId": user_id, "secret": f"{(int(code) + 1) % 10**6:06d}", "password": "y" * 12}
+    assert api("update_recovery_otp", body).status == 401
+    assert api("update_recovery_otp", {**body, "secret": code}).status == 200
+
+
 def _exercise_mfa_functions(api, sent, external_calls) -> None:
     """Every MFA function through its success path (_walk_mfa), and the failed send that undoes a challenge."""
     session = _walk_mfa(api, sent, _succeeds, email="mfa-iam@example.com", phone="+14155552676")["session"]
@@ -669,6 +737,7 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls,
     for _ in range(10):  # fill the session cap so that sign-in evicts
         api.sign_in("n@example.com", "new password 123")
     _exercise_code_functions(api, sent, external_calls)
+    _exercise_recovery_functions(api, sent, external_calls)
     _exercise_mfa_functions(api, sent, external_calls)
     walk_admin(api, sent, _succeeds)
     key = key_headers()

@@ -290,9 +290,9 @@ def _store_token(tokens, user=None, **token):
     return stored
 
 
-def test_verify_spends_the_token_and_returns_it(clock, tokens, failures):
+def test_verify_spends_the_token_and_returns_the_user_and_it(clock, tokens, failures):
     stored = _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 4})
-    assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True) == stored
+    assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True)[1] == stored
     (user_id, use), *_ = tokens.spent
     assert user_id == "u" and len(tokens.spent) == 1
     assert (use.token_hash, use.kinds, use.now) == ("h", (codes.EMAIL_VERIFICATION,), NOW)
@@ -322,7 +322,7 @@ def test_a_wrong_secret_does_not_count_when_failures_do_not(clock, tokens, failu
 def test_a_pre_auth_count_past_the_old_lock_refuses_nothing(clock, tokens, failures):
     """Ten or more wrong codes used to lock code checks (429); the pre-auth count no longer locks."""
     stored = _store_token(tokens, {**USER, PRE_AUTH_FAILURES: 10, PRE_AUTH_FAILED_AT: NOW})
-    assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True) == stored
+    assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True)[1] == stored
     assert failures.calls == []
 
 
@@ -340,7 +340,7 @@ def test_a_burned_code_answers_401_and_is_not_counted(clock, tokens, failures, c
 
 def test_a_code_issued_after_the_burn_is_spent(clock, tokens, failures):
     stored = _phone_code(tokens, {**USER, BURNED_AT: NOW - 1_001}, NOW - 1_000)
-    assert codes.verify("u", "h", codes.PHONE_VERIFICATION, counts_failures=True) == stored
+    assert codes.verify("u", "h", codes.PHONE_VERIFICATION, counts_failures=True)[1] == stored
     ((_, use),) = tokens.spent
     assert (use.guessable, use.created_at) == (True, NOW - 1_000)  # the write checks no burn came meanwhile
 
@@ -349,7 +349,7 @@ def test_an_email_verification_link_is_never_burned(clock, tokens, failures):
     """A 256-bit link is no guessable code: a stranger's burns must not retire it."""
     stored = _store_token(tokens, {**USER, BURNED_AT: NOW})
     assert codes.burned({**USER, BURNED_AT: NOW}, stored) is False
-    assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=False) == stored
+    assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=False)[1] == stored
     ((_, use),) = tokens.spent
     assert use.guessable is False
 
@@ -371,7 +371,7 @@ def test_a_stale_profile_is_read_again_then_spent(clock, tokens, failures):
             store.users["u"][PRE_AUTH_FAILURES] = 2
 
     tokens.before_read = failure_counted_meanwhile
-    assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True) == stored
+    assert codes.verify("u", "h", codes.EMAIL_VERIFICATION, counts_failures=True)[1] == stored
     assert tokens.reads == 2
     assert [use.failures for _, use in tokens.spent] == [1, 2]  # the retry carries the re-read count
 

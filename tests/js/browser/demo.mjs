@@ -1,7 +1,9 @@
 // Drives the demo page (/__dev/demo/, local/demo/) in headless Chromium from Debian's package, the way a user
 // would: sign up, verify the email, scan the QR / confirm a TOTP code, save recovery codes, turn MFA on, sign
-// out, sign in and answer the TOTP challenge, see the account; then reload to prove the session survives; then sign
-// out and "sign in with a link" as a new user: the emailed link opens the page, which exchanges it for a session.
+// out, sign in and answer the TOTP challenge, see the account; then reload to prove the session survives. Then
+// the forgotten password: ask for the link, open it, choose a new password, and sign in with it, still meeting
+// the TOTP challenge (a reset leaves MFA on). Then sign out and "sign in with a link" as a new user: the emailed
+// link opens the page, which exchanges it for a session.
 //
 //   node tests/js/browser/demo.mjs --page http://127.0.0.1:3000/__dev/demo/ [--screenshot docs/demo-qr.png]
 //   node tests/js/browser/demo.mjs --page 'http://localhost:3000/__dev/demo/?endpoint=http://127.0.0.1:3000/v1'
@@ -35,6 +37,8 @@ const endpoint = new URL(pageUrl.searchParams.get('endpoint') || new URL('/v1', 
 const sameOrigin = pageUrl.origin === endpoint.origin;
 const email = `${crypto.randomUUID().replaceAll('-', '')}@example.com`;
 const password = 'correct horse battery staple';
+const newPassword = 'a password chosen after forgetting';
+const SEND_COOLDOWN_MS = 61_000; // API.md §5: one email per destination a minute (the verification link was one)
 
 const traffic = []; // "METHOD path → status" of every API call, printed on failure
 const consoleLines = [];
@@ -65,13 +69,19 @@ async function fillAndSubmit(page, form, fields, button) {
   await page.click(`#${button}`);
 }
 
-async function emailedLink(to = email) {
+async function emails(to = email) {
   const response = await fetch(new URL('/__dev/outbox', endpoint));
   assert.equal(response.status, 200);
   const messages = (await response.json()).filter((message) => message.to === to);
   assert.ok(messages.length, `no email to ${to} in the outbox`);
-  const links = messages.at(-1).text.match(/https?:\/\/[^\s<>"]+/g) ?? [];
-  assert.equal(new Set(links).size, 1, `not exactly one link in ${JSON.stringify(messages.at(-1).text)}`);
+  return messages;
+}
+
+/** The link of the newest email to `to`. */
+async function lastLink(to = email) {
+  const newest = (await emails(to)).at(-1);
+  const links = newest.text.match(/https?:\/\/[^\s<>"]+/g) ?? [];
+  assert.equal(new Set(links).size, 1, `not exactly one link in ${JSON.stringify(newest.text)}`);
   return links[0];
 }
 
@@ -127,7 +137,7 @@ async function flow(page, context, apiRequests) {
     await expectSection(page, 'verify');
   });
   await step('verify email', async () => {
-    const link = await emailedLink();
+    const link = await lastLink();
     const linkUrl = new URL(link);
     assert.equal(linkUrl.origin + linkUrl.pathname, pageUrl.origin + pageUrl.pathname, 'the link opens the page');
     assert.equal(linkUrl.searchParams.get('endpoint'), pageUrl.searchParams.get('endpoint'), 'and keeps its query');
@@ -196,13 +206,51 @@ async function flow(page, context, apiRequests) {
     await expectSection(page, 'account');
     assert.equal(await page.textContent('#account-email'), email);
   });
+  await step('forgot password', async () => {
+    await page.click('#sign-out');
+    await expectSection(page, 'start');
+    // The verification link went to this address moments ago: its one-email-a-minute cooldown must pass first.
+    const firstSent = Date.parse((await emails())[0].sentAt);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstSent + SEND_COOLDOWN_MS - Date.now())));
+    await page.click('#forgot');
+    await expectSection(page, 'forgot-password');
+    await fillAndSubmit(page, 'forgot-form', { email }, 'forgot-submit');
+    await expectSection(page, 'forgot-sent');
+  });
+  await step('open the recovery link', async () => {
+    const link = new URL(await lastLink());
+    assert.equal(link.origin + link.pathname, pageUrl.origin + pageUrl.pathname, 'the link opens the page');
+    assert.equal(link.searchParams.get('endpoint'), pageUrl.searchParams.get('endpoint'), 'and keeps its query');
+    assert.equal(link.searchParams.get('reset'), '1');
+    assert.match(link.searchParams.get('secret'), /^[0-9a-f]{64}$/);
+    await page.goto(link.href);
+    await expectSection(page, 'reset-password');
+  });
+  await step('choose a new password', async () => {
+    await fillAndSubmit(page, 'reset-form', { password: newPassword }, 'reset-submit');
+    await expectSection(page, 'start');
+    assert.equal(await page.textContent('#notice'), 'Password changed. Sign in with the new one.');
+    assert.equal(new URL(page.url()).searchParams.get('secret'), null, 'the secret leaves the address bar');
+    assert.match((await emails()).at(-1).subject, /password was reset/);
+  });
+  await step('sign in with the new password (MFA stays)', async () => {
+    await fillAndSubmit(page, 'sign-in-form', { email, password }, 'sign-in');
+    await page.waitForFunction(() => !document.body.dataset.busy);
+    assert.match(await page.textContent('#error'), /^user_invalid_credentials: /, 'the old password is gone');
+    await fillAndSubmit(page, 'sign-in-form', { email, password: newPassword }, 'sign-in');
+    await expectSection(page, 'challenge');
+    await fillAndSubmit(page, 'challenge-form', { otp: code() }, 'challenge-submit');
+    await expectSection(page, 'account');
+    assert.equal(await page.textContent('#account-factors'), 'password, totp');
+    assert.equal(await page.textContent('#account-mfa'), 'on');
+  });
   await step('sign in with a link', async () => {
     await page.click('#sign-out');
     await expectSection(page, 'start');
     const newcomer = `link-${email}`; // no account yet: the link makes one
     await fillAndSubmit(page, 'link-form', { email: newcomer }, 'link-submit');
     await expectSection(page, 'link-sent');
-    const link = new URL(await emailedLink(newcomer));
+    const link = new URL(await lastLink(newcomer));
     assert.equal(link.origin + link.pathname, pageUrl.origin + pageUrl.pathname, 'the link opens the page');
     assert.equal(link.searchParams.get('endpoint'), pageUrl.searchParams.get('endpoint'), 'and keeps its query');
     await page.goto(link.href);

@@ -1,7 +1,6 @@
-// The web SDK's methods this API does not serve (consents, identities, JWTs, password recovery, OAuth / ID-token
-// sessions, status, push targets, client.ping, and every avatar but the QR code): each fails cleanly, as the SDK
-// expects an unknown route to, with an AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON
-// answer. No sign-up.
+// The web SDK's methods this API does not serve (consents, identities, JWTs, OAuth / ID-token sessions, status,
+// push targets, client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown
+// route to, with an AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -20,10 +19,6 @@ const UNSERVED_ACCOUNT_CALLS = {
   listIdentities: (a) => a.listIdentities(),
   deleteIdentity: (a) => a.deleteIdentity({ identityId: 'i1' }),
   createJWT: (a) => a.createJWT(),
-  createRecovery: (a) => a.createRecovery({ email: 'ada@example.com', url: URL_PARAM }),
-  updateRecovery: (a) => a.updateRecovery({ userId: 'u1', secret: 's1', password: PASSWORD }),
-  createRecoveryOTP: (a) => a.createRecoveryOTP({ userId: 'u1', email: 'ada@example.com' }),
-  updateRecoveryOTP: (a) => a.updateRecoveryOTP({ userId: 'u1', secret: 's1', password: PASSWORD }),
   createIdTokenSession: (a) => a.createIdTokenSession({ provider: 'google', idToken: 'x' }),
   updateStatus: (a) => a.updateStatus(),
   createPushTarget: (a) => a.createPushTarget({ targetId: 'p1', identifier: 'device' }),

@@ -64,6 +64,22 @@ class UpdateVerification(Body):
     secret: Secret
 
 
+class CreateRecovery(Body):
+    email: Email
+    url: AppUrl
+
+
+class CreateRecoveryOtp(Body):
+    email: Email
+    phrase: bool = False
+
+
+class UpdateRecovery(Body):
+    userId: Id
+    secret: Secret
+    password: NewPassword
+
+
 class EmailToken(Body):
     userId: Id
     email: Email

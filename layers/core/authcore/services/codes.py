@@ -25,6 +25,7 @@ from authcore.store.users import guest_flag
 
 CODE_LIFETIME_MS = 10 * 60 * 1000
 LINK_LIFETIME_MS = 60 * 60 * 1000
+RECOVERY_CODE_LIFETIME_MS = 15 * 60 * 1000  # as Appwrite's createRecoveryOTP documents
 SEND_COOLDOWN_SECONDS = 60
 ISSUE_ATTEMPTS = 3
 WRITE_ATTEMPTS = 5
@@ -46,12 +47,16 @@ EMAIL_CHALLENGE = "emailChallenge"
 PHONE_CHALLENGE = "phoneChallenge"
 EMAIL_VERIFICATION_CODE = "emailVerificationOtp"
 MAGIC_URL_SIGN_IN = "magicUrl"
+RECOVERY = "recovery"  # a password reset link
+RECOVERY_CODE = "recoveryOtp"  # a password reset code
 # The guessable codes (six digits) checked without a session: counted on PRE_AUTH, and retired by its burns.
-# Not links (email verification, magic URL): 256-bit secrets a stranger must not be able to retire.
-GUESSABLE = (EMAIL_SIGN_IN, PHONE_SIGN_IN, PHONE_VERIFICATION, EMAIL_VERIFICATION_CODE)
+# Not links (email verification, magic URL, recovery): 256-bit secrets a stranger must not be able to retire.
+GUESSABLE = (EMAIL_SIGN_IN, PHONE_SIGN_IN, PHONE_VERIFICATION, EMAIL_VERIFICATION_CODE, RECOVERY_CODE)
 ADDRESS_FIELD = {
     EMAIL_VERIFICATION: "email",
     EMAIL_VERIFICATION_CODE: "email",
+    RECOVERY: "email",
+    RECOVERY_CODE: "email",
     EMAIL_SIGN_IN: "email",
     MAGIC_URL_SIGN_IN: "email",
     EMAIL_CHALLENGE: "email",
@@ -84,6 +89,11 @@ def send_cooldown(channel: str, address: str) -> Charge:
 # Sign-in codes one source address may have sent to one destination a day: no single address can use up
 # the destination's anonymous half (API.md §7, docs/security.md §2).
 ANONYMOUS_PER_SOURCE_PER_DAY = 3
+
+
+def message_charges(channel: str, address: str, user_id: str, anonymous_from: str = "") -> list[Charge]:
+    """Everything one message to `address` spends: the send cooldown and the budgets (send_budgets)."""
+    return [send_cooldown(channel, address), *send_budgets(channel, address, user_id, anonymous_from)]
 
 
 def send_budgets(channel: str, address: str, user_id: str, anonymous_from: str = "") -> list[Charge]:
@@ -232,7 +242,7 @@ def issue_and_send(
     channel = "email" if ADDRESS_FIELD[kind] == "email" else "sms"
     if channel == "sms":
         ensure_sms_allowed(address)
-    charges = [*charges, send_cooldown(channel, address), *send_budgets(channel, address, user_id, anonymous_from)]
+    charges = [*charges, *message_charges(channel, address, user_id, anonymous_from)]
     now = now_ms()
     for _ in range(ISSUE_ATTEMPTS):
         secret, hashed = make_secret()
@@ -316,9 +326,17 @@ def is_first_proof(user: dict[str, Any], token: dict[str, Any]) -> bool:
     return not user.get(f"{field}Verification", False) and user.get(guest_flag(field), True)
 
 
-def verify(user_id: str, hashed: str, kind: str, counts_failures: bool) -> dict[str, Any]:
-    """Spend a verification token: the address it was sent to becomes verified. Returns the token.
+def verify(
+    user_id: str,
+    hashed: str,
+    kind: str,
+    counts_failures: bool,
+    spend: Callable[[dict[str, Any], TokenUse], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Spend a token for what it proves. Returns the user (as read before) and the token.
 
+    By default the address it was sent to becomes verified; `spend(user, use)` does something else with
+    it instead (and raises SpentError or StaleError as tokens_store.spend does).
     `counts_failures` for guessable codes: a wrong code counts on PRE_AUTH (a spent or burned one does not).
     """
     for _ in range(WRITE_ATTEMPTS):
@@ -329,10 +347,14 @@ def verify(user_id: str, hashed: str, kind: str, counts_failures: bool) -> dict[
             counted = counts_failures and not spent(token) and not burned(user, token)
             raise wrong_code(user, PRE_AUTH) if counted else ApiError("user_invalid_token")
         try:
-            tokens_store.spend(user_id, token_use(user, token))
+            (spend or _verify_address)(user, token_use(user, token))
         except SpentError:
             raise ApiError("user_invalid_token") from None
         except StaleError:
             continue  # the profile changed (a failure was counted, the address changed): decide again
-        return token
+        return user, token
     raise ApiError("user_invalid_token")
+
+
+def _verify_address(user: dict[str, Any], use: TokenUse) -> None:
+    tokens_store.spend(user["userId"], use)

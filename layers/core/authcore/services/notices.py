@@ -24,6 +24,7 @@ RECOVERY_CODE_USED = "email-recovery-code-used"
 RECOVERY_CODES_REGENERATED = "email-recovery-codes-regenerated"
 RECOVERY_CODES_CREATED = "email-recovery-codes-created"
 EMAIL_CHANGED = "email-email-changed"
+PASSWORD_RESET = "email-password-reset"  # noqa: S105 - a template name  # nosec B105
 PHONE_CHANGED = "sms-phone-changed"
 # SMS notices per old phone a day. Their own budget, not the codes' (nor their per-minute cooldown):
 # a thief who first spends the phone's budget on challenge codes cannot silence the notice.

@@ -67,7 +67,7 @@ def update_email_verification(body: UpdateVerification, caller: Caller) -> Token
     """Follow the link: the secret is spent and the email it was sent to becomes verified."""
     observability.identify(body.userId)
     limits.enforce_all(*limits.per_source("confirm-email", body.userId, caller.ip))
-    token = codes.verify(body.userId, digest(body.secret), codes.EMAIL_VERIFICATION, counts_failures=False)
+    _, token = codes.verify(body.userId, digest(body.secret), codes.EMAIL_VERIFICATION, counts_failures=False)
     return codes.token_model(token)
 
 
@@ -106,7 +106,7 @@ def _confirm_code(body: UpdateVerification, caller: Caller, kind: str, bucket: s
     limits.enforce_all(*limits.per_source(bucket, body.userId, caller.ip))
     if not is_code(body.secret):
         raise ApiError("user_invalid_token")
-    token = codes.verify(body.userId, keyed_hash(body.userId, body.secret), kind, counts_failures=True)
+    _, token = codes.verify(body.userId, keyed_hash(body.userId, body.secret), kind, counts_failures=True)
     return codes.token_model(token)
 
 

@@ -103,9 +103,11 @@ def refund_item(charge: Charge, now: int) -> dict[str, Any]:
     }
 
 
-def spend(charges: list[Charge], now: int) -> None:
-    """Spend every charge or none (one round trip); LimitError names the first one that was exhausted."""
-    if len(charges) == 1:
+def spend(charges: list[Charge], now: int, also: list[dict[str, Any]] | None = None) -> None:
+    """Spend every charge or none (one round trip); LimitError names the first one that was exhausted.
+    `also`: more transaction items that go with the charges (a failed condition of theirs raises the
+    cancelled transaction's ClientError)."""
+    if len(charges) == 1 and not also:
         try:
             client().update_item(**charge_update(charges[0], now))
         except ClientError as error:
@@ -115,7 +117,7 @@ def spend(charges: list[Charge], now: int) -> None:
             raise LimitError(charges[0], until) from error
         return
     try:
-        client().transact_write_items(TransactItems=[{"Update": charge_update(c, now)} for c in charges])
+        client().transact_write_items(TransactItems=[{"Update": charge_update(c, now)} for c in charges] + (also or []))
     except ClientError as error:
         raise_limit_reached(error, charges)
         raise

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from authcore.store import users
+from authcore.store import tokens, users
 from authcore.store.errors import SpentError, StaleError
 from authcore.store.table import (
     cancellation_codes,
@@ -163,6 +163,20 @@ def end_sessions(user_id: str, digests: list[str], profile_changes: dict[str, An
         profile_update["ExpressionAttributeValues"] = marshal({f":v{i}": v for i, v in enumerate(changes.values())})
     deletes = [{"Delete": {"TableName": table_name(), "Key": marshal(session_key(user_id, d))}} for d in digests]
     client().transact_write_items(TransactItems=[{"Update": profile_update}, *deletes])
+
+
+def reset_password(user: dict[str, Any], use: TokenUse, changes: dict[str, Any]) -> None:
+    """Spend a recovery token, set `changes` (the new password) on the profile and end every session of
+    `user` (as read), in one transaction.
+
+    SpentError when the token is no longer usable; StaleError when the profile changed since it was read
+    (a session was created meanwhile, a failure was counted, the address changed).
+    """
+    profile = ProfileUpdate()
+    for name, value in changes.items():
+        profile.set(name, value)
+    deletes = _end_in(profile, user["userId"], user.get(SESSIONS_REV, 0), list(user.get("sessions", {})))
+    tokens.spend(user["userId"], use, profile, deletes)
 
 
 def extend_session(user: dict[str, Any], digest: str, expire: int, updated_at: int) -> None:

@@ -53,6 +53,8 @@ class TokenUse:
     # A guessable code (created at `created_at`) is spent only if no burn retired it meanwhile (users.Failures).
     guessable: bool = False
     created_at: int = 0
+    # A recovery token proves the address to no one but the reset it authorises (services/recovery.py).
+    proves_address: bool = True
 
     @property
     def other_field(self) -> str:
@@ -90,11 +92,12 @@ class TokenUse:
         }
 
     def apply_to(self, update: ProfileUpdate) -> ProfileUpdate:
-        """Mark the address verified (and proven: no longer a guest's) and reset the failure count, if both
-        are as read and a guessable code was not burned meanwhile."""
+        """Mark the address verified (and proven: no longer a guest's) unless the token does not prove it,
+        and reset the failure count, if both are as read and a guessable code was not burned meanwhile."""
         verified = f"{self.address_field}Verification"
-        update.set(verified, True).set(users.guest_flag(self.address_field), False).set("updatedAt", self.now)
-        if self.newly_verified:
+        if self.proves_address:
+            update.set(verified, True).set(users.guest_flag(self.address_field), False).set("updatedAt", self.now)
+        if self.proves_address and self.newly_verified:
             update.set(users.verified_at(self.address_field), self.now)
         update.condition_equals(self.address_field, self.address)
         if self.first_proof:
@@ -184,14 +187,17 @@ def get_user_and_token(user_id: str, token_hash: str) -> tuple[dict | None, dict
     return found.get("PROFILE"), found.get(f"{TOKEN_PREFIX}{token_hash}")
 
 
-def spend(user_id: str, use: TokenUse) -> None:
-    """Spend the token and apply what it proves to the profile, in one transaction.
+def spend(
+    user_id: str, use: TokenUse, profile: ProfileUpdate | None = None, also: list[dict[str, Any]] | None = None
+) -> None:
+    """Spend the token and apply what it proves to the profile, in one transaction: with the changes
+    already in `profile` and the transaction items `also`, if given.
 
     SpentError when the token is no longer usable; StaleError when the profile changed since it was read.
     """
-    profile = use.apply_to(ProfileUpdate()).as_update(user_key(user_id))
+    update = use.apply_to(profile or ProfileUpdate()).as_update(user_key(user_id))
     try:
-        client().transact_write_items(TransactItems=[use.token_spend(user_id), {"Update": profile}])
+        client().transact_write_items(TransactItems=[use.token_spend(user_id), {"Update": update}, *(also or [])])
     except ClientError as error:
         if not is_conditional_failure(error):
             raise

@@ -8,7 +8,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from authcore.store import ratelimit
 from authcore.store.errors import ConflictError, StaleError
+from authcore.store.ratelimit import Charge
 from authcore.store.table import (
     PROFILE,
     SESSION_PREFIX,
@@ -115,22 +117,27 @@ def get_user(user_id: str) -> dict[str, Any] | None:
     return unmarshal(response.get("Item"))
 
 
-def get_profile_and(user_id: str, *sort_keys: str) -> dict[str, dict[str, Any]]:
-    """The profile and other items of one user in a single round trip, by sort key (absent = missing).
+def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The items of `keys` that exist, in a single round trip (consistent reads).
 
     More round trips happen only if DynamoDB defers a key, which must never read as "missing".
     """
-    keys = [marshal({"pk": f"USER#{user_id}", "sk": sk}) for sk in (PROFILE, *sort_keys)]
-    request = {table_name(): {"Keys": keys, "ConsistentRead": True}}
-    found: dict[str, dict[str, Any]] = {}
+    request = {table_name(): {"Keys": [marshal(key) for key in keys], "ConsistentRead": True}}
+    items: list[dict[str, Any]] = []
     for _ in range(BATCH_ATTEMPTS):
         response = client().batch_get_item(RequestItems=request)
-        for item in response["Responses"].get(table_name(), []):
-            found[item["sk"]["S"]] = unmarshal(item)
+        items += [unmarshal(item) for item in response["Responses"].get(table_name(), [])]
         request = response.get("UnprocessedKeys") or {}
         if not request:
-            return found
+            return items
     raise RuntimeError("BatchGetItem left keys unprocessed")
+
+
+def get_profile_and(user_id: str, *sort_keys: str) -> dict[str, dict[str, Any]]:
+    """The profile and other items of one user in a single round trip, by sort key (absent = missing)."""
+    return {
+        item["sk"]: item for item in _batch_get([{"pk": f"USER#{user_id}", "sk": sk} for sk in (PROFILE, *sort_keys)])
+    }
 
 
 def get_user_and_session(user_id: str, secret_digest: str) -> tuple[dict | None, dict | None]:
@@ -370,6 +377,37 @@ def find_user_id(kind: str, address: str) -> str | None:
     )
     item = unmarshal(response.get("Item"))
     return item["userId"] if item else None
+
+
+def stand_in_key(email: str) -> dict[str, str]:
+    """Where the stand-in user id answered for an email no account holds is kept (by digest: the table never
+    holds an address nobody signed up with)."""
+    return {"pk": f"STANDIN#{hashlib.sha256(email.encode()).hexdigest()}", "sk": "STANDIN"}
+
+
+def find_user_id_or_stand_in(email: str) -> tuple[str | None, str | None]:
+    """The userId holding `email`, and the stand-in id kept for it, in one round trip (consistent reads)."""
+    found = {item["pk"]: item.get("userId") for item in _batch_get([email_key(email), stand_in_key(email)])}
+    return found.get(email_key(email)["pk"]), found.get(stand_in_key(email)["pk"])
+
+
+def keep_stand_in(email: str, user_id: str, charges: list[Charge], now: int, expire_at: int) -> None:
+    """Spend `charges` and keep `user_id` as the stand-in of `email` until `expire_at` (epoch s, the TTL), in
+    one transaction. LimitError when a charge is exhausted; StaleError when another id was kept meanwhile."""
+    keep = {
+        "TableName": table_name(),
+        "Key": marshal(stand_in_key(email)),
+        "UpdateExpression": "SET userId = :id, #ttl = :ttl",
+        "ConditionExpression": "attribute_not_exists(userId) OR userId = :id",
+        "ExpressionAttributeNames": {"#ttl": "ttl"},
+        "ExpressionAttributeValues": marshal({":id": user_id, ":ttl": expire_at}),
+    }
+    try:
+        ratelimit.spend(charges, now, also=[{"Update": keep}])
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        raise StaleError() from error
 
 
 def update_existing_user(user_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
