@@ -306,7 +306,12 @@ def _globals(template: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _function_properties(template: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every serverless function the template deploys with its default parameters (an example a condition
+    keeps off, such as JwtExampleApi's, is no function of the local stack)."""
+    defaults = Resolver(template)
     for logical_id, resource in (template.get("Resources") or {}).items():
+        if "Condition" in resource and not defaults.condition(resource["Condition"]):
+            continue
         if resource.get("Type") == "AWS::Serverless::Function":
             yield logical_id, {**_globals(template), **(resource.get("Properties") or {})}
 

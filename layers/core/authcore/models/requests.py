@@ -108,6 +108,10 @@ class UpdatePrefs(Body):
         return value
 
 
+class CreateJwt(Body):
+    duration: float = Field(default=900, ge=0, le=3600)  # seconds until `exp`
+
+
 # --- the Users API (server API keys) ---
 
 
@@ -129,3 +133,7 @@ class UpdateEmailVerificationFlag(Body):
 
 class UpdatePhoneVerificationFlag(Body):
     phoneVerification: bool
+
+
+class UsersCreateJwt(CreateJwt):
+    sessionId: str = "recent()"  # Appwrite's default: the most recent session

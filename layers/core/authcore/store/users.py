@@ -120,13 +120,18 @@ def get_profile_and(user_id: str, *sort_keys: str) -> dict[str, dict[str, Any]]:
 
     More round trips happen only if DynamoDB defers a key, which must never read as "missing".
     """
-    keys = [marshal({"pk": f"USER#{user_id}", "sk": sk}) for sk in (PROFILE, *sort_keys)]
-    request = {table_name(): {"Keys": keys, "ConsistentRead": True}}
-    found: dict[str, dict[str, Any]] = {}
+    found = batch_get([{"pk": f"USER#{user_id}", "sk": sk} for sk in (PROFILE, *sort_keys)])
+    return {sk: item for (_, sk), item in found.items()}
+
+
+def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Items by (pk, sk) in one round trip (absent = missing); more only if DynamoDB defers a key."""
+    request = {table_name(): {"Keys": [marshal(key) for key in keys], "ConsistentRead": True}}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for _ in range(BATCH_ATTEMPTS):
         response = client().batch_get_item(RequestItems=request)
         for item in response["Responses"].get(table_name(), []):
-            found[item["sk"]["S"]] = unmarshal(item)
+            found[(item["pk"]["S"], item["sk"]["S"])] = unmarshal(item)
         request = response.get("UnprocessedKeys") or {}
         if not request:
             return found
