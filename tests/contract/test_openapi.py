@@ -30,6 +30,8 @@ NO_SESSION = {
     ("put", "/account/verification/phone"),
     ("put", "/account/verifications/phone"),
     ("get", "/avatars/qr"),
+    ("get", "/.well-known/openid-configuration"),
+    ("get", "/.well-known/jwks.json"),
 }
 GATE_EXEMPT = {
     ("get", "/account/mfa/factors"),
@@ -138,6 +140,8 @@ def test_every_session_operation_accepts_each_place_the_credential_is_read_from(
         ("header", "X-Appwrite-Session"),
         ("header", "X-Nuvix-Session"),
         ("header", "X-Fallback-Cookies"),
+        ("header", "X-Appwrite-JWT"),
+        ("header", "X-Nuvix-JWT"),
         ("header", "X-Appwrite-Key"),
         ("header", "X-Nuvix-Key"),
     }
