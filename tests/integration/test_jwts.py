@@ -7,7 +7,6 @@ from joserfc import jwk, jwt
 
 from authcore.security.tokens import decode_credential, digest
 from authcore.services import jwts
-from authcore.store import signing_keys
 from authcore.store import users as users_store
 from authcore.store.table import client, marshal, session_key, table_name
 
@@ -179,7 +178,7 @@ def test_rotation_keeps_old_tokens_until_retired(api, ada, environment):
     }
     for token in (old_token, new_token):
         assert api("get_account", headers=with_jwt(token)).status == 200
-    signing_keys.retire(old_kid, 1)  # retired long ago (a compromise): dropped at once
+    jwts.retire_key(old_kid, at_once=True)  # a compromise: dropped at once
     assert [k.kid for k in published_key_set().keys] != [old_kid]
     assert api("get_account", headers=with_jwt(old_token)).body["type"] == "user_jwt_invalid"
     assert api("get_account", headers=with_jwt(new_token)).status == 200
@@ -188,7 +187,7 @@ def test_rotation_keeps_old_tokens_until_retired(api, ada, environment):
 def test_a_retired_key_stays_published_while_its_tokens_live(ada, api):
     token_of(api, ada)
     kid = published_key_set().keys[0].kid
-    signing_keys.retire(kid, jwts.now_ms())
+    jwts.retire_key(kid)
     assert [k.kid for k in published_key_set().keys] == [kid]
 
 
@@ -258,3 +257,34 @@ def test_the_configured_issuer_wins(api, ada, environment):
     environment("JWT_ISSUER", "https://auth.example.com/v1")
     assert api("get_openid_configuration").body["issuer"] == "https://auth.example.com/v1"
     assert claims_of(token_of(api, ada))["iss"] == "https://auth.example.com/v1"
+
+
+def test_admin_cli_publishes_ahead_and_retires(api, ada, capsys, environment):
+    """The rotation runbook (docs/operations.md) with python -m admin.jwt_keys."""
+    from admin import jwt_keys
+
+    table = table_name()
+    old_token = token_of(api, ada)
+    new_key = client_kms().create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
+    assert jwt_keys.main(["publish", "--table", table, "--key", new_key]) == 0
+    assert len(published_key_set().keys) == 2  # published before it signs
+    environment("JWT_SIGNING_KEY", new_key)
+    jwts._signer = None
+    new_token = token_of(api, ada)
+    old_kid = jwt.decode(old_token, published_key_set()).header["kid"]
+    assert jwt_keys.main(["retire", "--table", table, old_kid]) == 0
+    assert api("get_account", headers=with_jwt(old_token)).status == 200  # until it expires
+    assert jwt_keys.main(["retire", "--table", table, old_kid, "--now"]) == 0
+    assert api("get_account", headers=with_jwt(old_token)).body["type"] == "user_jwt_invalid"
+    assert api("get_account", headers=with_jwt(new_token)).status == 200
+    assert jwt_keys.main(["retire", "--table", table, "nope"]) == 1
+    assert jwt_keys.main(["list", "--table", table]) == 0
+    listing = capsys.readouterr().out
+    assert f"{old_kid}" in listing and "withdrawn" in listing and "published" in listing
+
+
+def test_a_retired_signing_key_signs_nothing(api, ada):
+    token_of(api, ada)
+    jwts.retire_key(published_key_set().keys[0].kid, at_once=True)
+    jwts._signer = None
+    assert create_jwt(api, ada).status == 500

@@ -29,12 +29,24 @@ def _signing_key() -> tuple[str, str]:
     global _signer
     now = now_ms()
     if _signer is None or now - _signer[0] >= SIGNER_TTL_MS:
-        arn, public = jwt.public_jwk(settings().jwt_signing_key)
-        entry = signing_keys.publish({"kid": public["kid"], "kms": arn, "jwk": public, "publishedAt": now})
+        entry = publish_key(settings().jwt_signing_key)
         if entry.get("retiredAt"):  # retired (compromised?) but still named by the alias: sign nothing
             raise RuntimeError("the JWT signing key is retired: point JwtSigningKeyArn at a new key")
-        _signer = (now, public["kid"], arn)
+        _signer = (now, entry["kid"], entry["kms"])
     return _signer[1], _signer[2]
+
+
+def publish_key(kms_key_id: str) -> dict[str, Any]:
+    """Publish a KMS key's public half in the key set (no change if it is there); its entry as stored."""
+    arn, public = jwt.public_jwk(kms_key_id)
+    return signing_keys.publish({"kid": public["kid"], "kms": arn, "jwk": public, "publishedAt": now_ms()})
+
+
+def retire_key(kid: str, at_once: bool = False) -> None:
+    """The key signs no more: it stays published until its last token expires, or, `at_once` (a key
+    compromise), leaves the key set now and every token it signed is refused."""
+    now = now_ms()
+    signing_keys.retire(kid, now - RETIRED_KEY_PUBLISHED_MS if at_once else now)
 
 
 def mint(user: dict[str, Any], session: dict[str, Any], duration: float, issuer: str) -> Jwt:
