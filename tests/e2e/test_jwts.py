@@ -3,6 +3,7 @@ standard JOSE library that is given nothing but the discovery URL.
 
 Runs against a server of its own, started with a users.write key. Budget: 2 sign-ups, 3 sign-ins."""
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -101,3 +102,28 @@ def test_python_sdk_users_create_jwt_then_set_jwt(stack, ada):
     assert request("DELETE", base, "/account/sessions/current", {}, auth(credential)).status_code == 204
     answer = request("GET", base, "/account", headers={"X-Appwrite-JWT": token})
     assert (answer.status_code, answer.json()["type"]) == (401, "general_unauthorized_scope")
+
+
+def test_the_example_authorizer_matches_the_served_discovery_document():
+    """The template's example authorizer (JwtExampleApi on) against what a local stack with the same
+    parameters serves: same issuer, the project as audience, and a minted token passes both checks."""
+    from joserfc.jws import extract_compact
+
+    from tests.contract.test_jwt_example import authorizer
+
+    overrides = {"JwtIssuer": "https://id.example.com/v1", "JwtExampleApi": "true"}
+    server = LocalStack(["--port", "0", "--parameter-overrides", *(f"{k}={v}" for k, v in overrides.items())])
+    try:
+        base = server.wait_ready()
+        discovery = requests.get(f"{base}/.well-known/openid-configuration", timeout=TIMEOUT).json()
+        email = unique_email()
+        Account(sdk_client(base)).create(user_id=ID.unique(), email=email, password=PASSWORD)
+        token = account_jwt(base, sign_in(base, email))
+    finally:
+        server.stop()
+    config = authorizer(overrides)
+    assert config["issuer"] == discovery["issuer"] == "https://id.example.com/v1"
+    assert discovery["jwks_uri"] == f"{config['issuer']}/.well-known/jwks.json"
+    assert discovery["id_token_signing_alg_values_supported"] == ["RS256"]  # what every JWT authorizer accepts
+    claims = json.loads(extract_compact(token.encode()).payload)
+    assert claims["iss"] == config["issuer"] and claims["aud"] in config["audience"]

@@ -165,6 +165,20 @@ def test_a_token_of_another_issuer_is_refused(api, ada, environment):
     assert api("get_account", headers=with_jwt(token)).body["type"] == "user_jwt_invalid"
 
 
+def verifies_via_discovery(api, token: str) -> bool:
+    """A JOSE library given the discovery document and the JWKS the handlers serve (issuer, keys, alg)."""
+    from joserfc.errors import JoseError
+
+    discovery = api("get_openid_configuration").body
+    keys = jwk.KeySet.import_key_set(api("get_jwks").body)
+    try:
+        claims = jwt.decode(token, keys, algorithms=discovery["id_token_signing_alg_values_supported"]).claims
+        jwt.JWTClaimsRegistry(iss={"essential": True, "value": discovery["issuer"]}).validate(claims)
+    except (JoseError, ValueError):
+        return False
+    return True
+
+
 def test_rotation_keeps_old_tokens_until_retired(api, ada, environment):
     old_token = token_of(api, ada)
     old_kid = published_key_set().keys[0].kid
@@ -178,10 +192,13 @@ def test_rotation_keeps_old_tokens_until_retired(api, ada, environment):
     }
     for token in (old_token, new_token):
         assert api("get_account", headers=with_jwt(token)).status == 200
+        assert verifies_via_discovery(api, token)
     jwts.retire_key(old_kid, at_once=True)  # a compromise: dropped at once
     assert [k.kid for k in published_key_set().keys] != [old_kid]
     assert api("get_account", headers=with_jwt(old_token)).body["type"] == "user_jwt_invalid"
+    assert not verifies_via_discovery(api, old_token)  # rotated out: elsewhere too
     assert api("get_account", headers=with_jwt(new_token)).status == 200
+    assert verifies_via_discovery(api, new_token)
 
 
 def test_a_retired_key_stays_published_while_its_tokens_live(ada, api):
