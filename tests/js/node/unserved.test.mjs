@@ -1,4 +1,4 @@
-// The web SDK's methods this API does not serve (consents, identities, JWTs, password recovery, anonymous / OAuth /
+// The web SDK's methods this API does not serve (consents, identities, password recovery, anonymous / OAuth /
 // magic-URL / ID-token sessions, status, push targets, email-verification OTP, the deprecated updatePhoneSession,
 // client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown route to, with an
 // AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
@@ -19,7 +19,6 @@ const UNSERVED_ACCOUNT_CALLS = {
   deleteConsentToken: (a) => a.deleteConsentToken({ consentId: 'c1', tokenId: 't1' }),
   listIdentities: (a) => a.listIdentities(),
   deleteIdentity: (a) => a.deleteIdentity({ identityId: 'i1' }),
-  createJWT: (a) => a.createJWT(),
   createRecovery: (a) => a.createRecovery({ email: 'ada@example.com', url: URL_PARAM }),
   updateRecovery: (a) => a.updateRecovery({ userId: 'u1', secret: 's1', password: PASSWORD }),
   createRecoveryOTP: (a) => a.createRecoveryOTP({ userId: 'u1', email: 'ada@example.com' }),
