@@ -70,11 +70,11 @@ SERVED = {
     "updateVerification": ("PUT", "/account/verification", ("userId", "secret")),
     "createPhoneVerification": ("POST", "/account/verification/phone", ()),
     "updatePhoneVerification": ("PUT", "/account/verification/phone", ("userId", "secret")),
+    "createJWT": ("POST", "/account/jwts", ()),
 }
 NOT_SERVED = {
     "listIdentities": ("GET", "/account/identities", ("queries",)),
     "deleteIdentity": ("DELETE", "/account/identities/{identityId}", ("identityId",)),
-    "createJWT": ("POST", "/account/jwts", ()),
     "listLogs": ("GET", "/account/logs", ("queries",)),
     "createRecovery": ("POST", "/account/recovery", ("email", "url")),
     "updateRecovery": ("PUT", "/account/recovery", ("userId", "secret", "password")),
