@@ -17,14 +17,6 @@ from .test_mfa_gate import GATED
 ISSUER = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1"  # the events' Host and stage
 
 
-@pytest.fixture(autouse=True)
-def fresh_signer():
-    """The resolved signing key is cached per container: none across tests (each has its own emulation)."""
-    jwts._signer = None
-    yield
-    jwts._signer = None
-
-
 @pytest.fixture
 def ada(api):
     api.sign_up()
