@@ -111,6 +111,12 @@ def test_nuvix_header_and_what_the_jwt_names(api, ada, user_id_of):
     assert [s["current"] for s in sessions] == [True]  # the JWT's session is the current one
 
 
+def test_a_jwt_cannot_mint_another(api, ada):
+    token = token_of(api, ada)
+    answer = api("create_jwt", {}, headers=with_jwt(token))
+    assert (answer.status, answer.body["type"]) == (401, "general_unauthorized_scope")
+
+
 def test_refused_once_the_session_ends(api, ada):
     token = token_of(api, ada)
     assert api("delete_session", session=ada, path={"sessionId": "current"}).status == 204

@@ -3,7 +3,7 @@ anyone against the keys this API publishes, and accepted here as a credential wh
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authcore.clock import now_ms
 from authcore.config import settings
@@ -12,6 +12,9 @@ from authcore.models.caller import JwtCredential
 from authcore.models.responses import Jwt
 from authcore.security import jwt
 from authcore.store import signing_keys
+
+if TYPE_CHECKING:
+    from authcore.services.auth import Principal
 
 MAX_DURATION_S = 3600
 MAX_ID_CHARS = 36  # API.md §1: ids are at most 36 chars (a longer `sub` is no key to read)
@@ -65,6 +68,14 @@ def mint(user: dict[str, Any], session: dict[str, Any], duration: float, issuer:
     }
     kid, arn = _signing_key()
     return Jwt(jwt=jwt.sign(claims, kid, arn))
+
+
+def create_for_session(principal: Principal, credential: object, duration: float, issuer: str) -> Jwt:
+    """POST /account/jwts. A JWT cannot mint another: a stolen token then dies at its `exp` in other APIs
+    instead of renewing itself for as long as its session lives (stricter than Appwrite)."""
+    if isinstance(credential, JwtCredential):
+        raise ApiError("general_unauthorized_scope", "A JWT cannot create another JWT: use the session.")
+    return mint(principal.user, principal.session, duration, issuer)
 
 
 def published(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
