@@ -11,11 +11,9 @@ Rotation: publish the new key, wait for caches, deploy with JwtSigningKeyArn set
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-LAYER = Path(__file__).resolve().parents[1] / "layers" / "core"
+from admin import use_table
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,9 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    os.environ["TABLE_NAME"] = args.table  # read by authcore's settings, on first use below
-    if str(LAYER) not in sys.path:
-        sys.path.insert(0, str(LAYER))
+    use_table(args.table)
     from botocore.exceptions import ClientError
 
     from authcore.clock import iso
