@@ -133,13 +133,31 @@ def test_refused_for_a_blocked_or_deleted_user(api, ada, user_id_of):
     assert api("get_account", headers=with_jwt(token)).body["type"] == "general_unauthorized_scope"
 
 
-@pytest.mark.parametrize("junk", ["", "x", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", "é.ü.ß"])
-def test_junk_is_an_invalid_jwt(api, junk):
-    if not junk:
-        assert api("get_account", headers=with_jwt(junk)).body["type"] == "general_unauthorized_scope"
-        return
+def _unsigned(payload: str) -> str:
+    from joserfc.util import urlsafe_b64encode
+
+    return f"eyJhbGciOiJSUzI1NiJ9.{urlsafe_b64encode(payload.encode()).decode()}.c2ln"
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "",
+        "x",
+        "a.b.c",
+        "eyJhbGciOiJub25lIn0.e30.",
+        "é.ü.ß",
+        _unsigned('{"sub": "\\ud800", "sid": "s"}'),  # a lone surrogate: no key to read (API.md §7)
+        _unsigned('{"sub": "' + "u" * 37 + '", "sid": "s"}'),
+        _unsigned('{"sub": 5, "sid": "s"}'),
+        _unsigned("[]"),
+    ],
+)
+def test_junk_is_an_invalid_jwt(api, dynamo_calls, junk):
     answer = api("get_account", headers=with_jwt(junk))
-    assert (answer.status, answer.body["type"]) == (401, "user_jwt_invalid")
+    expected = "user_jwt_invalid" if junk else "general_unauthorized_scope"  # an empty header is no credential
+    assert (answer.status, answer.body["type"]) == (401, expected)
+    assert dynamo_calls.operations == []  # refused before any read: no key is built from junk
 
 
 def test_tampered_expired_foreign_tokens_are_invalid(api, ada, environment):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from authcore.clock import now_ms
 from authcore.config import settings
 from authcore.errors import ApiError
+from authcore.models import json_limits
 from authcore.models.caller import JwtCredential
 from authcore.models.responses import Jwt
 from authcore.security import jwt
@@ -27,8 +28,8 @@ _signer: tuple[int, str, str] | None = None  # (resolved at, kid, KMS key ARN), 
 
 
 def _signing_key() -> tuple[str, str]:
-    """(kid, KMS key ARN) of the key JwtSigningKey points at, published before its first token. Resolved
-    again every SIGNER_TTL_MS, so a rotation reaches warm containers."""
+    """(kid, KMS key ARN) of the key the JWT_SIGNING_KEY alias names, published before its first token.
+    Resolved again every SIGNER_TTL_MS, so a rotation reaches warm containers."""
     global _signer
     now = now_ms()
     if _signer is None or now - _signer[0] >= SIGNER_TTL_MS:
@@ -107,7 +108,7 @@ def session_of(credential: JwtCredential) -> tuple[str, str] | None:
     try:
         unverified = jwt.unverified_claims(credential.token)
         user_id = unverified.get("sub")
-        if not isinstance(user_id, str) or not 0 < len(user_id) <= MAX_ID_CHARS:
+        if not isinstance(user_id, str) or not 0 < len(user_id) <= MAX_ID_CHARS or json_limits.bad_text(user_id):
             raise jwt.InvalidJwtError
         user, keys = signing_keys.get_user_and_keys(user_id)
         claims = jwt.verify(credential.token, published(keys), credential.issuer, settings().project_id)
