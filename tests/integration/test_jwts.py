@@ -254,8 +254,10 @@ def test_users_jwt_refusals(api, ada, user_id_of):
     assert users_jwt(api, user_id, scopes=("users.read",)).status == 401
     assert users_jwt(api, "nobody").body["type"] == "user_not_found"
     assert users_jwt(api, user_id, {"sessionId": "nope"}).body["type"] == "user_session_not_found"
+    named = api("get_session", session=ada, path={"sessionId": "current"}).body["$id"]
     users_store.update_user(user_id, {"mfa": True, "emailVerification": True})  # every session is short now
     assert users_jwt(api, user_id).body["type"] == "user_session_not_found"
+    assert users_jwt(api, user_id, {"sessionId": named}).body["type"] == "user_more_factors_required"
     assert api("get_session", session=ada, path={"sessionId": "current"}).status == 401
     users_store.update_user(user_id, {"mfa": False, "status": False})
     assert users_jwt(api, user_id).body["type"] == "user_blocked"
