@@ -11,12 +11,10 @@ The key string is printed once, by `create`; the table keeps only a hash of its 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
-LAYER = Path(__file__).resolve().parents[1] / "layers" / "core"
+from admin import use_table
 
 
 def _expiry_ms(value: str | None) -> int:
@@ -46,9 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    os.environ["TABLE_NAME"] = args.table  # read by authcore's settings, on first use below
-    if str(LAYER) not in sys.path:
-        sys.path.insert(0, str(LAYER))
+    use_table(args.table)
     from authcore.clock import iso
     from authcore.services import apikeys
     from authcore.store import apikeys as apikeys_store

@@ -188,6 +188,28 @@ class Smoke:
         self.complete_challenge("recoverycode", self.recovery_codes[0])
         return "user_more_factors_required, then a recovery code completed the sign-in"
 
+    def jwt_verified_elsewhere(self) -> str:
+        """What another team's API does with our JWTs: discovery at the issuer, its keys, the signature; the
+        discovery must be publicly reachable at <issuer>/.well-known/openid-configuration (docs/jwt.md)."""
+        from joserfc import jwk, jwt
+        from joserfc.errors import JoseError
+
+        token = self.expect(self.call("POST", "/account/jwts", {"duration": 60}), 201).body["jwt"]
+        issuer = self.expect(self.call("GET", "/.well-known/openid-configuration", session=False), 200).body["issuer"]
+        try:
+            discovery = _get_json(f"{issuer}/.well-known/openid-configuration")
+            keys = jwk.KeySet.import_key_set(_get_json(discovery["jwks_uri"]))
+            claims = jwt.decode(token, keys, algorithms=["RS256"]).claims
+            jwt.JWTClaimsRegistry(iss={"essential": True, "value": issuer}).validate(claims)
+        except (OSError, ValueError, KeyError, JoseError) as error:
+            raise SmokeError(
+                f"the JWT does not verify from {issuer}/.well-known/openid-configuration ({type(error).__name__}). "
+                "Other APIs could not trust it: check the JwtIssuer parameter (docs/jwt.md)."
+            ) from None
+        if "mfa" not in claims.get("amr", []):
+            raise SmokeError(f"the JWT of a session with two factors should carry amr 'mfa': {claims.get('amr')}")
+        return f"verified from {issuer}/.well-known/openid-configuration alone; amr {claims['amr']}"
+
     def clean_up(self) -> str:
         """Delete the user with the key; else remove what the user may (the session just completed a challenge)."""
         if self.key:
@@ -215,6 +237,7 @@ class Smoke:
             ("turn MFA on, sign out", self.mfa_on),
             ("sign in again, challenge totp", self.sign_in_with_totp),
             ("sign in again, challenge recoverycode", self.sign_in_with_recovery_code),
+            ("a JWT another API verifies alone", self.jwt_verified_elsewhere),
             ("clean up", self.clean_up),
         ]
 
@@ -232,7 +255,7 @@ class Smoke:
                 print(f"See {DOCS}", file=out)
                 return False
             print(f"{number}. {title}: ok ({detail})", file=out)
-        print("The stack works: sign-up, sign-in, TOTP and recovery-code MFA.", file=out)
+        print("The stack works: sign-up, sign-in, TOTP and recovery-code MFA, JWTs.", file=out)
         return True
 
     def _delete_after_failure(self, out: Any) -> None:
@@ -242,6 +265,12 @@ class Smoke:
         except SmokeError as failure:
             state = f"NOT deleted ({failure})"
         print(f"   The test user {self.user_id} was {state}.", file=out)
+
+
+def _get_json(url: str) -> Any:
+    """A public GET, as another API's authorizer makes it (no project, no credential)."""
+    with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:  # noqa: S310  # nosec B310
+        return json.loads(response.read())
 
 
 def explain(answer: Answer, smoke: Smoke) -> str:

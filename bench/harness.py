@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import FUNCTIONS  # first: it sets the environment authcore reads at import
 from tests.integration import conftest as integration
-from tests.integration.admin_fixtures import walk_admin
+from tests.integration.admin_fixtures import key_headers, walk_admin
 from tests.integration.conftest import PASSWORD, Answer, lift_cooldowns
 from tests.rfc6238 import totp
 
@@ -77,6 +77,11 @@ def walk(api: Api, run: int) -> None:
     ]:
         _ok(api(name, body, session=session), name)
     other_id = _ok(api("get_session", session=other, path={"sessionId": "current"}), "get_session").body["$id"]
+    # JWTs (issue 18): minted by the session and by a server key, verified against the published keys.
+    _ok(api("create_jwt", {}, session=session), "create_jwt")
+    _ok(api("users_create_jwt", {}, path={"userId": user_id}, headers=key_headers()), "users_create_jwt")
+    _ok(api("get_openid_configuration"), "get_openid_configuration")
+    _ok(api("get_jwks"), "get_jwks")
 
     _ok(api("create_email_verification", {"url": "http://localhost:3000/v"}, session=session), "email verification")
     secret = _link_secret(sent, email)

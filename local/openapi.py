@@ -42,7 +42,11 @@ Appwrite and Nuvix client SDKs (the contract is `API.md`). Point an SDK at `http
   on gated routes until it completes a challenge (`POST` then `PUT /account/mfa/challenge`).
 - **Errors**: every error is `{"message", "code", "type", "version"}` with `code` equal to the status;
   `type` is one of the types listed with each status. Rate limits answer `429` with `X-RateLimit-*`.
-- Every answer carries `Cache-Control: no-store`; an allowed `Origin` is echoed with credentials.
+- **JWT**: `POST /account/jwts` signs a JWT (RS256) naming the user and session; `X-Appwrite-JWT` or
+  `X-Nuvix-JWT` carrying it is accepted wherever a session is, while that session lives. Other APIs verify
+  it alone through `/.well-known/openid-configuration` and its JWKS.
+- Every answer carries `Cache-Control: no-store` (except the public discovery document and JWKS); an
+  allowed `Origin` is echoed with credentials.
 """
 
 # (tag, description, path prefixes) in API.md §4's order; a path gets the tag of its longest matching prefix.
@@ -53,6 +57,7 @@ TAGS = (
     ("MFA", "Multi-factor authentication: factors, authenticators, recovery codes, challenges.", ("/account/mfa",)),
     ("Avatars", "Images built from the request, such as the TOTP QR code.", ("/avatars",)),
     ("Users", "Server API (API.md §6): users managed with a server API key, for support desks.", ("/users",)),
+    ("JWT", "JWTs for the team's other APIs: discovery and public keys (API.md §8, docs/jwt.md).", ("/.well-known",)),
 )
 
 # API.md §1: where the project id may arrive. Optional everywhere.
@@ -74,6 +79,9 @@ RATE_LIMIT_HEADERS = {
 }
 
 
+JWT_DESCRIPTION = "A JWT from `POST /account/jwts` (API.md §8); it names the session and wins over the others."
+
+
 def security_schemes(cookie: str) -> dict[str, dict[str, Any]]:
     """API.md §1: every place the session credential is read from, in lookup order."""
     credential = 'The session credential, `base64({"id":"<userId>","secret":"<secret>"})`'
@@ -83,6 +91,8 @@ def security_schemes(cookie: str) -> dict[str, dict[str, Any]]:
         "NuvixSessionCookie": {"in": "cookie", "name": "nx_session", "description": f"{credential}."},
         "AppwriteSession": {"in": "header", "name": "X-Appwrite-Session", "description": f"{credential}."},
         "NuvixSession": {"in": "header", "name": "X-Nuvix-Session", "description": f"{credential}."},
+        "AppwriteJwt": {"in": "header", "name": "X-Appwrite-JWT", "description": JWT_DESCRIPTION},
+        "NuvixJwt": {"in": "header", "name": "X-Nuvix-JWT", "description": JWT_DESCRIPTION},
         "FallbackCookies": {
             "in": "header",
             "name": "X-Fallback-Cookies",

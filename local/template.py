@@ -227,7 +227,7 @@ def functions(template: Mapping[str, Any], resolver: Resolver | None = None, roo
     resolver = resolver or Resolver(template)
     global_env = _globals(template).get("Environment", {}).get("Variables", {})
     result = []
-    for logical_id, props in _function_properties(template):
+    for logical_id, props in _function_properties(template, resolver):
         own_env = (template["Resources"][logical_id].get("Properties") or {}).get("Environment", {})
         environment = resolver.resolve({**global_env, **own_env.get("Variables", {})})
         code_dir = (root / props["CodeUri"]).resolve()
@@ -305,8 +305,15 @@ def _globals(template: Mapping[str, Any]) -> dict[str, Any]:
     return (template.get("Globals") or {}).get("Function") or {}
 
 
-def _function_properties(template: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _function_properties(
+    template: Mapping[str, Any], resolver: Resolver | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every serverless function the template deploys with these parameters (default: the template's own);
+    one whose condition is false, such as the JwtExampleApi example when off, is left out."""
+    resolver = resolver or Resolver(template)
     for logical_id, resource in (template.get("Resources") or {}).items():
+        if "Condition" in resource and not resolver.condition(resource["Condition"]):
+            continue
         if resource.get("Type") == "AWS::Serverless::Function":
             yield logical_id, {**_globals(template), **(resource.get("Properties") or {})}
 

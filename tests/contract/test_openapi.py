@@ -39,6 +39,8 @@ NO_SESSION = {
     ("put", "/account/recovery"),
     ("post", "/account/recovery/otp"),
     ("put", "/account/recovery/otp"),
+    ("get", "/.well-known/openid-configuration"),
+    ("get", "/.well-known/jwks.json"),
 }
 GATE_EXEMPT = {
     ("get", "/account/mfa/factors"),
@@ -147,6 +149,8 @@ def test_every_session_operation_accepts_each_place_the_credential_is_read_from(
         ("header", "X-Appwrite-Session"),
         ("header", "X-Nuvix-Session"),
         ("header", "X-Fallback-Cookies"),
+        ("header", "X-Appwrite-JWT"),
+        ("header", "X-Nuvix-JWT"),
         ("header", "X-Appwrite-Key"),
         ("header", "X-Nuvix-Key"),
     }

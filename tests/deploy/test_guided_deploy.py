@@ -84,7 +84,13 @@ def test_every_route_is_on_an_api_that_declares_its_auth():
         if resource["Type"] == "AWS::Serverless::Function"
         for event in (resource["Properties"].get("Events") or {}).values()
     ]
-    assert events and all(event["Properties"]["RestApiId"] == {"Ref": "Api"} for event in events)
+    api_events = [event for event in events if event["Type"] == "Api"]
+    assert api_events and all(event["Properties"]["RestApiId"] == {"Ref": "Api"} for event in api_events)
+    # The JWT example (JwtExampleApi): HttpApi events on an HTTP API whose Auth names its JWT authorizer.
+    for event in (event for event in events if event["Type"] != "Api"):
+        assert event["Type"] == "HttpApi"
+        api = TEMPLATE["Resources"][event["Properties"]["ApiId"]["Ref"]]
+        assert api["Properties"]["Auth"]["DefaultAuthorizer"] in api["Properties"]["Auth"]["Authorizers"]
 
 
 @pytest.mark.parametrize(

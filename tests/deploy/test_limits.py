@@ -32,6 +32,7 @@ LONGEST = {
     "AWS::Region": "ap-southeast-2",
     "AWS::AccountId": "123456789012",
     "Api": "a1b2c3d4e5",  # a REST API id
+    "JwtExampleHttpApi": "a1b2c3d4e5",  # the example HTTP API (JwtExampleApi), counted as if on
 }
 FUNCTION_ARN = f"arn:aws-us-gov:lambda:ap-southeast-2:123456789012:function:{'f' * 64}"  # names are at most 64
 STATEMENT_ID = "s" * 100  # CloudFormation names a statement after the stack and resource; Lambda takes up to 100

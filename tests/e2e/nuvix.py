@@ -76,11 +76,11 @@ SERVED = {
     "createMagicURLToken": ("POST", "/account/tokens/magic-url", ("userId", "email", "url", "phrase")),
     "createRecovery": ("POST", "/account/recovery", ("email", "url")),
     "updateRecovery": ("PUT", "/account/recovery", ("userId", "secret", "password")),
+    "createJWT": ("POST", "/account/jwts", ()),
 }
 NOT_SERVED = {
     "listIdentities": ("GET", "/account/identities", ("queries",)),
     "deleteIdentity": ("DELETE", "/account/identities/{identityId}", ("identityId",)),
-    "createJWT": ("POST", "/account/jwts", ()),
     "listLogs": ("GET", "/account/logs", ("queries",)),
     "createRecovery": ("POST", "/account/recovery", ("email", "url")),
     "updateRecovery": ("PUT", "/account/recovery", ("userId", "secret", "password")),

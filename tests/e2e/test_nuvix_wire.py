@@ -279,9 +279,15 @@ def test_server_side_client_with_set_session(fresh_server: str) -> None:
     listed = client.account.listSessions()
     assert listed["total"] == 1 and listed["data"][0]["userId"] == user["$id"]
     assert listed["sessions"] == listed["data"]  # Appwrite's name too, for its SDKs
+    jwt = client.account.createJWT()["jwt"]  # API.md §8: a JWT, then a client holding only it (X-Nuvix-JWT)
+    assert_sent(client, "POST", "/account/jwts", {})
+    holder = Client(fresh_server)
+    holder.headers["X-Nuvix-JWT"] = jwt
+    assert holder.account.get()["$id"] == user["$id"]
     client.account.deleteSessions()
     assert_sent(client, "DELETE", "/account/sessions", {})
     raises(client.account.get, 401, "general_unauthorized_scope")
+    raises(holder.account.get, 401, "general_unauthorized_scope")  # its session ended
 
 
 # --- account ------------------------------------------------------------------------------------------------------

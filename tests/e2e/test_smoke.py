@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.helpers import ROOT, TIMEOUT, LocalStack, request
 
-STEPS = 8
+STEPS = 9
 NO_INSTALL = ("-o", ".venv/.installed")  # make: the venv is there (this test runs in it); do not reinstall it
 SMOKE_USER = re.compile(r"user ([0-9a-f]{20}) \((authcore-smoke-[0-9a-f]+@example\.com)\)")
 

@@ -171,17 +171,18 @@ def user_id_of():
 
 @pytest.fixture(autouse=True)
 def fresh_delivery_clients():
-    """SES, SNS, KMS and the code key are cached per container: drop them around every test, so they are
-    created inside the current emulation (as table._client is in aws_emulation)."""
+    """SES, SNS, KMS, the code key and the JWT signing key are cached per container: drop them around every
+    test, so they are created inside the current emulation (as table._client is in aws_emulation)."""
     from authcore.delivery import aws
     from authcore.security import codes, kms
+    from authcore.services import jwts
 
     aws._clients.clear()
-    codes._key = None
+    codes._key = jwts._signer = None
     kms._client = None
     yield
     aws._clients.clear()
-    codes._key = None
+    codes._key = jwts._signer = None
     kms._client = None
 
 

@@ -36,7 +36,13 @@ from authcore.security.tokens import decode_credential
 # Request fields whose values are secrets (their leaves, whatever their type: a malformed body counts).
 SECRET_FIELDS = {"password", "oldPassword", "secret", "otp"}
 # Answer fields that carry a secret: a TOTP secret, its otpauth URI, recovery codes, the security phrase.
-SECRET_ANSWERS = {"secret": "TOTP secret", "uri": "otpauth URI", "recoveryCodes": "recovery code", "phrase": "phrase"}
+SECRET_ANSWERS = {
+    "secret": "TOTP secret",
+    "uri": "otpauth URI",
+    "recoveryCodes": "recovery code",
+    "phrase": "phrase",
+    "jwt": "JWT",
+}
 SHORT = 12  # shorter values (six-digit codes, their base64) only count as whole words
 
 
@@ -178,6 +184,7 @@ class Secrets:
         self.add("Authorization header", authorization)
         self.add("Authorization header", authorization.partition(" ")[2])
         self.add("X-Appwrite-Key header", headers.get("x-appwrite-key"))
+        self.add("X-Appwrite-JWT header", headers.get("x-appwrite-jwt"))
         if event.get("body"):
             text = (
                 base64.b64decode(event["body"]).decode("utf-8", "replace")

@@ -19,6 +19,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from authcore.config import settings
+from authcore.security.tokens import decode_credential
 from authcore.services.apikeys import create_key
 from tests.conftest import FUNCTIONS
 
@@ -138,6 +139,17 @@ def account_and_password(api) -> str:
     expect(api("get_session", session=session, path={"sessionId": "nosuchsession"}), 404)
     expect(api("update_session", session=session, path={"sessionId": "current"}), 200)
     expect(api("update_session", session=session, path={"sessionId": "nosuchsession"}), 404)
+
+    # JWTs (API.md §8): bearer credentials too, in answers and in the X-Appwrite-JWT header.
+    jwt = expect(api("create_jwt", {"duration": 60}, session=session), 201).body["jwt"]
+    expect(api("create_jwt", {"duration": 4000}, session=session), 400)
+    expect(api("get_account", headers={"X-Appwrite-JWT": jwt}), 200)
+    expect(api("get_account", headers={"X-Appwrite-JWT": jwt[:-6] + "AAAAAA"}), 401)
+    expect(api("users_create_jwt", {}, path={"userId": decode_credential(session)[0]}), 201)
+    expect(api("users_create_jwt", {}, path={"userId": "nosuchuser"}), 404)
+    for public in ("get_openid_configuration", "get_jwks"):
+        expect(api(public), 200)
+        expect(api(public, headers={"X-Appwrite-Project": "another"}), 404)
     other_id = expect(api("get_session", session=other, path={"sessionId": "current"}), 200).body["$id"]
     expect(api("delete_session", session=session, path={"sessionId": other_id}), 204)
     expect(api("delete_session", session=session, path={"sessionId": "nosuchsession"}), 404)
@@ -362,6 +374,8 @@ KINDS = {
     "session cookie set (its decoded secret)",
     "Authorization header",
     "X-Appwrite-Key header",
+    "X-Appwrite-JWT header",
+    "JWT",
     "TOTP secret",
     "otpauth URI",
     "recovery code",

@@ -32,10 +32,11 @@ GARBAGE_HEADERS = [
 
 # Reads no body and needs no session: garbage in either is ignored, so it may succeed (then its per-ip limit).
 NO_INPUT = {"create_anonymous_session"}
+PUBLIC_DOCUMENTS = {"get_jwks", "get_openid_configuration"}  # no body, no credential: garbage is ignored
 
 
 # get_qr reads no body; its garbage query strings are in test_avatars.py.
-@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - {"cors_preflight", "get_qr"}))
+@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - {"cors_preflight", "get_qr"} - PUBLIC_DOCUMENTS))
 def test_garbage_never_breaks_a_handler(api, name):
     names = re.findall(r"\{(\w+)\+?\}", FUNCTIONS[name].routes[0][1])
     path = {n: "x" * 300 for n in names} or None
@@ -47,3 +48,13 @@ def test_garbage_never_breaks_a_handler(api, name):
             assert 400 <= answer.status < 500, (name, body, headers, answer.body)
             assert set(answer.body) == {"message", "code", "type", "version"}
             assert answer.body["code"] == answer.status
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_DOCUMENTS))
+def test_garbage_does_not_change_the_public_documents(api, name):
+    clean = api(name).body
+    for body in GARBAGE_BODIES:
+        for headers in GARBAGE_HEADERS:
+            answer = api(name, body, headers=headers)
+            # 400 only for input no request may carry (API.md §7: a lone surrogate, a form body)
+            assert answer.body == clean if answer.status == 200 else answer.status == 400, (name, body, headers)

@@ -736,6 +736,7 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls,
         assert api(name, body, session=session, path=path).status < 300, name
     for _ in range(10):  # fill the session cap so that sign-in evicts
         api.sign_in("n@example.com", "new password 123")
+    _exercise_jwt_functions(api, user_id_of)
     _exercise_code_functions(api, sent, external_calls)
     _exercise_recovery_functions(api, sent, external_calls)
     _exercise_mfa_functions(api, sent, external_calls)
@@ -756,7 +757,7 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls,
         CODE_FUNCTIONS - {"update_email_verification"}  # a link secret is hashed without the code key
     ) | {function for function, _, external in MFA_STEPS.values() if external} | {
         function for function, (_, external) in ADMIN_STEPS.items() if external
-    } | {"update_email", "update_phone"}  # the notice to the old address
+    } | {"update_email", "update_phone"} | JWT_SIGNERS  # the notice to the old address; the JWT signers
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -768,7 +769,7 @@ def test_kms_rights_are_encrypt_or_decrypt_on_the_application_key():
     """kms:Encrypt where a secret is sealed, kms:Decrypt where one is read, each on the template's Key only."""
     key_arn = template.Resolver(TEMPLATE, template.DEV_PARAMETERS).resolve({"Fn::GetAtt": ["Key", "Arn"]})
     granted: dict[str, set[str]] = {}
-    for name in FUNCTIONS:
+    for name in set(FUNCTIONS) - JWT_SIGNERS:  # see test_jwt_signers_may_only_sign_with_the_jwt_key
         for policy in FUNCTIONS[name].policies:
             for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
                 listed = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -864,3 +865,82 @@ def test_users_read_functions_may_update_only_the_key_item():
         updates = [s for s in statements if "dynamodb:UpdateItem" in s["Action"]]
         assert len(updates) == 1 and updates[0]["Action"] == ["dynamodb:UpdateItem"], name
         assert updates[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["APIKEY#*"]}}, name
+
+
+# --- JWTs (API.md §8) -----------------------------------------------------------------------------
+
+JWT_SIGNERS = {"create_jwt", "users_create_jwt"}
+# A JWT as the credential costs one round trip more than a session credential: the profile with the key set
+# (the session is found by its id through the profile's session map), then the route's own reads.
+JWT_FIRST = ["BatchGetItem"]
+# Minting: the session (or the key check and the user's sessions); from a fresh container also the signing
+# key's publication (an UpdateItem that writes only if the key is not yet published), every 5 minutes.
+JWT_STEPS = {
+    "create_jwt": (["BatchGetItem", "UpdateItem"], ["BatchGetItem"], ["kms:GetPublicKey", "kms:Sign"], ["kms:Sign"]),
+    "users_create_jwt": (
+        [*KEY_CHECK, "Query", "UpdateItem"],
+        [*KEY_CHECK, "Query"],
+        ["kms:GetPublicKey", "kms:Sign"],
+        ["kms:Sign"],
+    ),
+}
+
+
+def _exercise_jwt_functions(api, user_id_of) -> None:
+    """The JWT functions along their success paths, and a JWT on every route that reads all sessions."""
+    from authcore.services import jwts
+
+    jwts._signer = None
+    api.sign_up("jwt@example.com")
+    session = api.session_for("jwt@example.com")
+    token = api("create_jwt", {}, session=session).body["jwt"]
+    jwts._signer = None  # another function: a container of its own
+    assert api("users_create_jwt", {}, path={"userId": user_id_of(session)}, headers=key_headers()).status == 201
+    assert api("get_jwks").status == 200
+    other = api.session_for("jwt@example.com")
+    other_id = api("get_session", session=other, path={"sessionId": "current"}).body["$id"]
+    for name, path in [
+        ("list_sessions", None),
+        ("get_session", {"sessionId": "current"}),
+        ("update_session", {"sessionId": "current"}),
+        ("delete_session", {"sessionId": other_id}),
+        ("delete_sessions", None),
+    ]:
+        assert api(name, None, headers={"X-Appwrite-JWT": token}, path=path).status < 300, name
+
+
+def test_round_trips_per_jwt_route(api, dynamo_calls, external_calls, user_id_of):
+    from authcore.services import jwts
+
+    jwts._signer = None
+    api.sign_up()
+    session = api.session_for()
+    requests = {"create_jwt": {"session": session}, "users_create_jwt": {"path": {"userId": user_id_of(session)}}}
+    requests["users_create_jwt"]["headers"] = key_headers()
+    for name, (cold, warm, cold_external, warm_external) in JWT_STEPS.items():
+        jwts._signer = None  # a fresh container: the signing key resolved and published
+        assert api(name, {}, **requests[name]).status == 201
+        assert (dynamo_calls.operations, external_calls.last) == (cold, cold_external), name
+        external_calls.warm = True  # a warm one: the session read and one KMS Sign
+        token = api(name, {}, **requests[name]).body["jwt"]
+        assert (dynamo_calls.operations, external_calls.last) == (warm, warm_external), name
+        external_calls.warm = False
+    for name, expected in EXPECTED.items():
+        if name in ("get_account", "get_prefs", "list_sessions", "get_session", "list_mfa_factors"):
+            assert api(name, None, headers={"X-Appwrite-JWT": token}, path={"sessionId": "current"}).status == 200
+            assert dynamo_calls.operations == JWT_FIRST + expected, name
+            assert external_calls.last == [], name  # verified with the key set read from the table: no KMS
+    assert api("get_jwks").status == 200 and dynamo_calls.operations == ["GetItem"]
+    assert api("get_openid_configuration").status == 200 and dynamo_calls.operations == []
+
+
+def test_jwt_signers_may_only_sign_with_the_jwt_key():
+    resolver = template.Resolver(TEMPLATE, template.DEV_PARAMETERS)
+    jwt_key = resolver.resolve({"Fn::GetAtt": ["JwtKey", "Arn"]})
+    for name in JWT_SIGNERS:
+        statements = [s for policy in FUNCTIONS[name].policies for s in policy.get("Statement", [])]
+        kms = [s for s in statements if any(a.startswith("kms:") for a in s["Action"])]
+        assert [(s["Action"], s["Resource"]) for s in kms] == [(["kms:GetPublicKey", "kms:Sign"], jwt_key)], name
+        writes = [s for s in statements if "dynamodb:UpdateItem" in s["Action"]]
+        assert all("JWKS" in s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] for s in writes), name
+    assert FUNCTIONS["get_openid_configuration"].policies == []

@@ -28,6 +28,8 @@ class Settings:
     kms_key_id: str  # the key that seals TOTP secrets and the display copy of recovery codes
     sms_countries: frozenset[str]  # ISO 3166 alpha-2 regions SMS may go to; empty: every region
     budgets: SendBudgets
+    jwt_issuer: str  # the JWTs' `iss` (JwtIssuer, else https://<DomainName>/v1); "" = the request's own base URL
+    jwt_signing_key: str  # the KMS alias of the key that signs JWTs (docs/jwt.md)
 
     def origin_allowed(self, origin: str) -> bool:
         """A browser origin (scheme://host[:port]) the API serves credentialed CORS to and links point at."""
@@ -72,4 +74,6 @@ def settings() -> Settings:
             email_per_hour=int(env.get("EMAIL_PER_HOUR", "2000")),
             sms_per_hour=int(env.get("SMS_PER_HOUR", "200")),
         ),
+        jwt_issuer=env.get("JWT_ISSUER", "").strip().rstrip("/"),
+        jwt_signing_key=env.get("JWT_SIGNING_KEY", ""),
     )

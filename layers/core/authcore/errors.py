@@ -10,6 +10,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "user_challenge_required": (401, "A recently succeeded challenge is required to complete this action."),
     "user_invalid_credentials": (401, "Invalid credentials. Please check the email and password."),
     "user_invalid_token": (401, "Invalid token passed in the request."),
+    "user_jwt_invalid": (401, "The JWT token is invalid. Please check the token and try again."),
     "user_session_already_exists": (401, "Creation of a session is prohibited when a session is active."),
     "user_session_not_found": (404, "The current user session could not be found."),
     "user_not_found": (404, "User with the requested ID could not be found."),

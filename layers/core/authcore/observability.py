@@ -49,9 +49,12 @@ DENIED_KEYS = frozenset(
         "setcookie",
         "token",
         "uri",
+        "jwt",
+        "xappwritejwt",
         "xappwritekey",
         "xappwritesession",
         "xfallbackcookies",
+        "xnuvixjwt",
         "xnuvixkey",
         "xnuvixsession",
     }

@@ -1,4 +1,4 @@
-// The web SDK's methods this API does not serve (consents, identities, JWTs, OAuth / ID-token sessions, status,
+// The web SDK's methods this API does not serve (consents, identities, OAuth / ID-token sessions, status,
 // push targets, client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown
 // route to, with an AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
 import assert from 'node:assert/strict';
@@ -18,7 +18,6 @@ const UNSERVED_ACCOUNT_CALLS = {
   deleteConsentToken: (a) => a.deleteConsentToken({ consentId: 'c1', tokenId: 't1' }),
   listIdentities: (a) => a.listIdentities(),
   deleteIdentity: (a) => a.deleteIdentity({ identityId: 'i1' }),
-  createJWT: (a) => a.createJWT(),
   createIdTokenSession: (a) => a.createIdTokenSession({ provider: 'google', idToken: 'x' }),
   updateStatus: (a) => a.updateStatus(),
   createPushTarget: (a) => a.createPushTarget({ targetId: 'p1', identifier: 'device' }),

@@ -152,9 +152,9 @@ def _body_out_of_limits(event: dict[str, Any]) -> ApiError | None:
     return None
 
 
-def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
+def entrypoint(app: APIGatewayRestResolver, cache_control: str = "no-store") -> Callable[[dict, Any], dict]:
     """The Lambda handler: project check, routing, then CORS and no-store on every answer (and the
-    request's log line)."""
+    request's log line). A public document passes its `cache_control`, which only a 200 carries."""
 
     @logged
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -167,7 +167,8 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict, Any], dict]:
             }
         else:
             response = app.resolve(event, context)
-        _add_headers(response, {**transport.cors_headers(event), "Cache-Control": "no-store"})
+        cache = cache_control if response["statusCode"] == 200 else "no-store"
+        _add_headers(response, {**transport.cors_headers(event), "Cache-Control": cache})
         return response
 
     return lambda_handler

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.request import Request
 
 from authcore.errors import ApiError
 from authcore.http import transport
-from authcore.models.caller import Caller
+from authcore.models.caller import Caller, JwtCredential
 from authcore.observability import identify
 from authcore.services.apikeys import INVALID_KEY, ServerKey, authorize
 from authcore.services.auth import Principal, authenticate
@@ -19,12 +19,18 @@ from authcore.services.factors import needs_more_factors
 def read_caller(request: Request) -> Caller:
     event = request.resolved_event.raw_event
     identity = (event.get("requestContext") or {}).get("identity") or {}
+    token = transport.jwt(event)  # a JWT, when one is presented, names the session (as in Appwrite)
     return Caller(
         ip=identity.get("sourceIp") or "",
         user_agent=transport.header(event, "User-Agent"),
-        credential=transport.credential(event),
+        credential=JwtCredential(token, transport.issuer(event)) if token else transport.credential(event),
         locale=transport.header(event, "X-Appwrite-Locale") or transport.header(event, "X-Nuvix-Locale"),
     )
+
+
+def read_issuer(request: Request) -> str:
+    """The `iss` of the JWTs this API mints (transport.issuer)."""
+    return transport.issuer(request.resolved_event.raw_event)
 
 
 def _known(principal: Principal) -> Principal:
@@ -80,6 +86,7 @@ def ssr_key(request: Request) -> ServerKey | None:
 
 
 CallerInfo = Annotated[Caller, Depends(read_caller)]
+Issuer = Annotated[str, Depends(read_issuer)]
 GatedSession = Annotated[Principal, Depends(gated_session)]
 GatedSessionWithAll = Annotated[Principal, Depends(gated_session_with_all)]
 SessionWithAll = Annotated[Principal, Depends(session_with_all)]

@@ -111,6 +111,21 @@ def _cross_site_write(event: dict[str, Any]) -> bool:
     return not settings().origin_allowed(origin)
 
 
+def jwt(event: dict[str, Any]) -> str:
+    """The JWT a request presents as its credential (API.md §8), "" when none."""
+    return (header(event, "X-Appwrite-JWT") or header(event, "X-Nuvix-JWT")).strip()
+
+
+def issuer(event: dict[str, Any]) -> str:
+    """The JWTs' `iss`: the configured one, else this API's base URL as API Gateway saw the request
+    (its own domain name and stage, not the client's Host header)."""
+    if settings().jwt_issuer:
+        return settings().jwt_issuer
+    context = event.get("requestContext") or {}
+    scheme = "https" if is_https(event) else "http"
+    return f"{scheme}://{context.get('domainName', '')}/{context.get('stage', '')}"
+
+
 def api_key(event: dict[str, Any]) -> str:
     """The server API key a request presents (API.md §6), "" when none."""
     return header(event, "X-Appwrite-Key") or header(event, "X-Nuvix-Key")

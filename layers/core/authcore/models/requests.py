@@ -132,6 +132,10 @@ class UpdatePrefs(Body):
         return value
 
 
+class CreateJwt(Body):
+    duration: float = Field(default=900, ge=0, le=3600)  # seconds until `exp`
+
+
 # --- the Users API (server API keys) ---
 
 
@@ -153,3 +157,7 @@ class UpdateEmailVerificationFlag(Body):
 
 class UpdatePhoneVerificationFlag(Body):
     phoneVerification: bool
+
+
+class UsersCreateJwt(CreateJwt):
+    sessionId: str = "recent()"  # Appwrite's default: the most recent session

@@ -115,6 +115,29 @@ class MfaRecoveryCodes(Model):
     recoveryCodes: list[str]
 
 
+class Jwt(Model):
+    """A signed JWT naming the user and session (API.md §8)."""
+
+    jwt: str
+
+
+class OpenIdConfiguration(Model):
+    """GET /.well-known/openid-configuration: where API Gateway's JWT authorizers find our keys."""
+
+    issuer: str
+    jwks_uri: str
+    response_types_supported: list[str]
+    subject_types_supported: list[str]
+    id_token_signing_alg_values_supported: list[str]
+    claims_supported: list[str]
+
+
+class JsonWebKeySet(Model):
+    """GET /.well-known/jwks.json: the public keys that verify our JWTs (RFC 7517)."""
+
+    keys: list[dict[str, Any]]
+
+
 class MfaType(Model):
     """A new authenticator: the only answer that ever carries its secret."""
 

@@ -15,7 +15,7 @@ from authcore.config import settings
 _client = None
 
 
-def _kms():
+def kms_client():
     global _client
     if _client is None:
         config = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 3})
@@ -24,12 +24,14 @@ def _kms():
 
 
 def seal(user_id: str, plaintext: bytes) -> bytes:
-    response = _kms().encrypt(KeyId=settings().kms_key_id, Plaintext=plaintext, EncryptionContext={"userId": user_id})
+    response = kms_client().encrypt(
+        KeyId=settings().kms_key_id, Plaintext=plaintext, EncryptionContext={"userId": user_id}
+    )
     return response["CiphertextBlob"]
 
 
 def unseal(user_id: str, ciphertext: bytes) -> bytes:
-    response = _kms().decrypt(
+    response = kms_client().decrypt(
         KeyId=settings().kms_key_id, CiphertextBlob=ciphertext, EncryptionContext={"userId": user_id}
     )
     return response["Plaintext"]

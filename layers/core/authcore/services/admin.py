@@ -16,11 +16,12 @@ from authcore.ids import resolve_id
 from authcore.models import json_limits
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateUser
-from authcore.models.responses import Account, MfaFactors, MfaRecoveryCodes, Session, SessionList, UserList
+from authcore.models.responses import Account, Jwt, MfaFactors, MfaRecoveryCodes, Session, SessionList, UserList
 from authcore.observability import identify, logger
-from authcore.services import mfa, notices
+from authcore.services import jwts, mfa, notices
 from authcore.services.accounts import account_model, new_user
 from authcore.services.apikeys import ServerKey
+from authcore.services.factors import needs_more_factors
 from authcore.services.sessions import session_model, start_session
 from authcore.store import mfa as mfa_store
 from authcore.store import sessions as sessions_store
@@ -170,6 +171,29 @@ def delete_sessions(key: ServerKey, user_id: str) -> None:
     user, sessions = _with_sessions(user_id)
     digests = {s["digest"] for s in sessions} | set(user.get("sessions", {}))
     sessions_store.end_sessions(user_id, sorted(digests))
+
+
+RECENT = ("recent()", "recent")  # Appwrite's name for the most recent session (older servers: "recent")
+
+
+@audited("users.createJWT")
+def create_jwt(key: ServerKey, user_id: str, session_id: str, duration: float, issuer: str) -> Jwt:
+    """A JWT for one of the user's live sessions that passed the MFA gate: the one named, or the most
+    recent such session. Stricter than Appwrite, which signs a session-less JWT for a user without one:
+    ours always names a session, so ending it (or blocking the user) refuses the token here."""
+    user, sessions = _with_sessions(user_id)
+    if not user.get("status", True):
+        raise ApiError("user_blocked")
+    if session_id in RECENT:
+        complete = [s for s in sessions if not needs_more_factors(user, s)]
+        session = complete[-1] if complete else None
+    else:
+        session = next((s for s in sessions if s["sessionId"] == session_id), None)
+        if session is not None and needs_more_factors(user, session):
+            raise ApiError("user_more_factors_required")
+    if session is None:
+        raise ApiError("user_session_not_found")
+    return jwts.mint(user, session, duration, issuer)
 
 
 # --- users ---------------------------------------------------------------------------------------

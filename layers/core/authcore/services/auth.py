@@ -7,6 +7,7 @@ from typing import Any
 
 from authcore.clock import now_ms
 from authcore.errors import ApiError
+from authcore.models.caller import JwtCredential
 from authcore.security.tokens import digest
 from authcore.store import users as users_store
 
@@ -44,12 +45,18 @@ def _load(
 
 
 def find_session(
-    credential: tuple[str, str], with_all_sessions: bool = False, also: tuple[str, ...] = ()
+    credential: tuple[str, str] | JwtCredential, with_all_sessions: bool = False, also: tuple[str, ...] = ()
 ) -> Principal | None:
     """The live session the credential names, or None (unknown, expired or ended).
 
-    `also` names more items of the user's partition (by sort key) to read in the same round trip.
+    `also` names more items of the user's partition (by sort key) to read in the same round trip. A JWT
+    costs one round trip more: its session is found by id through the profile (services/jwts.py).
     """
+    if isinstance(credential, JwtCredential):
+        from authcore.services import jwts
+
+        found = jwts.session_of(credential)
+        return _load(*found, with_all_sessions, also) if found else None
     user_id, secret = credential
     return _load(user_id, digest(secret), with_all_sessions, also)
 
@@ -63,7 +70,7 @@ def _checked(principal: Principal | None) -> Principal:
 
 
 def authenticate(
-    credential: tuple[str, str] | None, with_all_sessions: bool = False, also: tuple[str, ...] = ()
+    credential: tuple[str, str] | JwtCredential | None, with_all_sessions: bool = False, also: tuple[str, ...] = ()
 ) -> Principal:
     """The caller's principal; 401 without a live session, 401 user_blocked for a blocked account."""
     return _checked(find_session(credential, with_all_sessions, also) if credential else None)

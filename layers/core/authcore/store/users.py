@@ -117,27 +117,27 @@ def get_user(user_id: str) -> dict[str, Any] | None:
     return unmarshal(response.get("Item"))
 
 
-def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """The items of `keys` that exist, in a single round trip (consistent reads).
+def get_profile_and(user_id: str, *sort_keys: str) -> dict[str, dict[str, Any]]:
+    """The profile and other items of one user in a single round trip, by sort key (absent = missing)."""
+    found = batch_get([{"pk": f"USER#{user_id}", "sk": sk} for sk in (PROFILE, *sort_keys)])
+    return {sk: item for (_, sk), item in found.items()}
+
+
+def batch_get(keys: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Items by (pk, sk) in one round trip (consistent reads; absent = missing).
 
     More round trips happen only if DynamoDB defers a key, which must never read as "missing".
     """
     request = {table_name(): {"Keys": [marshal(key) for key in keys], "ConsistentRead": True}}
-    items: list[dict[str, Any]] = []
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for _ in range(BATCH_ATTEMPTS):
         response = client().batch_get_item(RequestItems=request)
-        items += [unmarshal(item) for item in response["Responses"].get(table_name(), [])]
+        for item in response["Responses"].get(table_name(), []):
+            found[(item["pk"]["S"], item["sk"]["S"])] = unmarshal(item)
         request = response.get("UnprocessedKeys") or {}
         if not request:
-            return items
+            return found
     raise RuntimeError("BatchGetItem left keys unprocessed")
-
-
-def get_profile_and(user_id: str, *sort_keys: str) -> dict[str, dict[str, Any]]:
-    """The profile and other items of one user in a single round trip, by sort key (absent = missing)."""
-    return {
-        item["sk"]: item for item in _batch_get([{"pk": f"USER#{user_id}", "sk": sk} for sk in (PROFILE, *sort_keys)])
-    }
 
 
 def get_user_and_session(user_id: str, secret_digest: str) -> tuple[dict | None, dict | None]:
@@ -387,7 +387,7 @@ def stand_in_key(email: str) -> dict[str, str]:
 
 def find_user_id_or_stand_in(email: str) -> tuple[str | None, str | None]:
     """The userId holding `email`, and the stand-in id kept for it, in one round trip (consistent reads)."""
-    found = {item["pk"]: item.get("userId") for item in _batch_get([email_key(email), stand_in_key(email)])}
+    found = {item["pk"]: item.get("userId") for item in batch_get([email_key(email), stand_in_key(email)]).values()}
     return found.get(email_key(email)["pk"]), found.get(stand_in_key(email)["pk"])
 
 
