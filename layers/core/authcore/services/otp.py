@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from authcore import observability
+from authcore.clock import now_ms
 from authcore.config import settings
 from authcore.delivery import email, sms
 from authcore.delivery.messages import render_email, render_sms
@@ -16,6 +18,7 @@ from authcore.models.caller import Caller
 from authcore.models.requests import EmailToken, PhoneToken, TokenSession
 from authcore.models.responses import Token
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_phrase
+from authcore.security.tokens import digest
 from authcore.services import codes, limits
 from authcore.services.accounts import new_user
 from authcore.services.auth import find_session
@@ -23,6 +26,7 @@ from authcore.services.sessions import NewSession, sign_in, start_session
 from authcore.store import tokens as tokens_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError
+from authcore.store.passkeys import SIGN_IN_KIND
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
 
@@ -96,6 +100,35 @@ def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
     return _create_token(codes.PHONE_SIGN_IN, body.phone, body.userId, caller, charges, send_code)
 
 
+PASSKEY_TOKEN_SECRET = re.compile(r"^[0-9a-f]{64}$")  # security/tokens.new_secret(); a code has 6 digits
+
+
+def _passkey_session(body: TokenSession, caller: Caller) -> NewSession:
+    """Exchange the token a passkey sign-in earned (API.md §9): the session starts with `passkey`, which
+    passes the MFA gate on its own (the passkey verified its user)."""
+    user, token = tokens_store.get_user_and_token(body.userId, digest(body.secret))
+    now = now_ms()
+    if user is None or token is None or token.get("kind") != SIGN_IN_KIND or token["expire"] <= now:
+        raise ApiError("user_invalid_token")
+    if codes.spent(token):
+        raise ApiError("user_invalid_token")
+    if not user.get("status", True):
+        raise ApiError("user_blocked")
+
+    def token_use_for(fresh: dict[str, Any]) -> TokenUse:
+        return TokenUse(
+            token_hash=token["hash"],
+            kinds=(SIGN_IN_KIND,),
+            now=now_ms(),
+            address_field="",
+            address="",
+            failures=codes.failure_count(fresh, codes.PRE_AUTH),
+        )
+
+    passkey_id = token["passkeyId"]
+    return start_session(user, caller, "passkey", ["passkey"], provider_uid=passkey_id, token_use_for=token_use_for)
+
+
 @sign_in("code")
 def create_session(body: TokenSession, caller: Caller) -> NewSession:
     """Exchange a sign-in code for a session; the code also verifies the address it was sent to."""
@@ -106,6 +139,8 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
         *limits.per_source("token-session", body.userId, caller.ip),
         limits.hourly("token-session-ip", caller.ip),
     )
+    if PASSKEY_TOKEN_SECRET.fullmatch(body.secret):
+        return _passkey_session(body, caller)
     if not is_code(body.secret):
         raise ApiError("user_invalid_token")
     user, token = tokens_store.get_user_and_token(body.userId, keyed_hash(body.userId, body.secret))
