@@ -21,6 +21,15 @@ from tests.integration.mfa_fixtures import (
     stored_session,
     verify_email,
 )
+from tests.integration.passkey_fixtures import (
+    answer_sign_in,
+    finish_registration,
+    passkey_session,
+    passkey_token,
+    register,
+    sign_in_challenge,
+    start_registration,
+)
 from tests.soft_authenticator import SoftAuthenticator, b64url
 
 
@@ -52,46 +61,6 @@ def passkey_clock(monkeypatch):
     moved = Clock()
     monkeypatch.setattr(passkeys, "now_ms", moved.now_ms)
     return moved
-
-
-def start_registration(api, credential: str, name: str = "Laptop", passkey_id: str = "unique()"):
-    answer = api("create_passkey", {"passkeyId": passkey_id, "name": name}, session=credential)
-    assert answer.status == 201, answer.body
-    return answer.body
-
-
-def finish_registration(api, credential: str, passkey_id: str, attestation: dict):
-    return api(
-        "update_passkey_verification", {"credential": attestation}, session=credential, path={"passkeyId": passkey_id}
-    )
-
-
-def register(api, credential: str, authenticator: SoftAuthenticator, name: str = "Laptop") -> dict:
-    started = start_registration(api, credential, name)
-    answer = finish_registration(api, credential, started["passkeyId"], authenticator.create(started["publicKey"]))
-    assert answer.status == 200, answer.body
-    return answer.body
-
-
-def sign_in_challenge(api) -> dict:
-    answer = api("create_passkey_token", {})
-    assert answer.status == 201, answer.body
-    return answer.body
-
-
-def answer_sign_in(api, challenge_id: str, assertion: dict):
-    return api("update_passkey_token", {"challengeId": challenge_id, "credential": assertion})
-
-
-def passkey_token(api, authenticator: SoftAuthenticator, **misbehaviour):
-    started = sign_in_challenge(api)
-    return answer_sign_in(api, started["$id"], authenticator.get(started["publicKey"], **misbehaviour))
-
-
-def passkey_session(api, authenticator: SoftAuthenticator):
-    token = passkey_token(api, authenticator)
-    assert token.status == 201, token.body
-    return api("create_session", {"userId": token.body["userId"], "secret": token.body["secret"]})
 
 
 # --- registration ---------------------------------------------------------------------------------
