@@ -30,6 +30,8 @@ NO_SESSION = {
     ("put", "/account/verification/phone"),
     ("put", "/account/verifications/phone"),
     ("get", "/avatars/qr"),
+    ("post", "/account/tokens/passkey"),
+    ("put", "/account/tokens/passkey"),
 }
 GATE_EXEMPT = {
     ("get", "/account/mfa/factors"),
