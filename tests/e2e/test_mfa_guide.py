@@ -51,7 +51,7 @@ RECOVERY_CODE = re.compile(r"^[0-9a-f]{16}$")
 BASE32_SECRET = re.compile(r"^[A-Z2-7]{32}$")
 IMG_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"  # what a browser's <img> sends
 MAX_WAIT_S = 65  # one send cooldown (60 s) and a little clock slack
-ALL_FACTORS = {"totp": True, "email": True, "phone": True, "recoveryCode": True, "custom": False}
+ALL_FACTORS = {"totp": True, "email": True, "phone": True, "recoveryCode": True, "custom": False, "passkey": False}
 
 
 def sign_in(base: str, email: str) -> str:
