@@ -1,6 +1,7 @@
 """The demo page (GET /__dev/demo/, local/demo/) in headless Chromium, driven by Playwright from Node
 (tests/js/browser/demo.mjs): the Appwrite web SDK in a real browser signs up, verifies the email, enrols
-TOTP from the QR `<img>`, turns MFA on, signs out, signs in with the TOTP challenge and reloads.
+TOTP from the QR `<img>`, turns MFA on, signs out, signs in with the TOTP challenge and reloads; then, with a
+virtual authenticator, registers a passkey, signs in with it and uses it as the second factor.
 
 Twice: page and API on one origin (the session cookie carries the session), and the page on another site
 (`localhost` vs `127.0.0.1`: no cookie is stored, the SDK's X-Fallback-Cookies carries it). Both origins
@@ -85,6 +86,14 @@ def test_same_origin_session_cookie(origin: str, tmp_path: Path) -> None:
 def test_cross_origin_fallback_cookies(origin: str) -> None:
     page = origin.replace("127.0.0.1", "localhost")
     drive("--page", f"{page}/__dev/demo/?endpoint={origin}/v1")
+
+
+def test_passkeys_on_localhost(origin: str) -> None:
+    """A virtual authenticator (DevTools WebAuthn domain): the page registers a passkey, signs out, signs in with it
+    on the MFA-enabled account, and completes a password sign-in's second factor with it. Served from `localhost`,
+    the relying-party id: an IP address cannot be one."""
+    page = origin.replace("127.0.0.1", "localhost")
+    drive("--page", f"{page}/__dev/demo/", "--passkeys")
 
 
 def test_demo_routes_without_a_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
