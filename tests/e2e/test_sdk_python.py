@@ -72,6 +72,15 @@ SERVED = {
     "get_mfa_recovery_codes",
     "create_mfa_recovery_codes",
     "update_mfa_recovery_codes",
+    # passkeys (API.md §9): tests/e2e/test_passkeys_sdk.py
+    "list_passkeys",
+    "create_passkey",
+    "get_passkey",
+    "update_passkey",
+    "delete_passkey",
+    "update_passkey_verification",
+    "create_passkey_token",
+    "update_passkey_token",
 }
 NOT_SERVED = {
     "list_consents",
@@ -83,12 +92,6 @@ NOT_SERVED = {
     "list_identities",
     "delete_identity",
     "list_memberships",
-    "list_passkeys",
-    "create_passkey",
-    "get_passkey",
-    "update_passkey",
-    "delete_passkey",
-    "update_passkey_verification",
     "create_recovery",
     "update_recovery",
     "create_recovery_otp",
@@ -100,8 +103,6 @@ NOT_SERVED = {
     "update_status",
     "create_magic_url_token",
     "create_o_auth2_token",
-    "create_passkey_token",
-    "update_passkey_token",
     "create_email_verification_otp",
     "update_email_verification_otp",
 }
