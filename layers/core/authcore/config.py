@@ -87,7 +87,7 @@ def passkey_origins(rp_id: str, listed: list[str], allowed: frozenset[str]) -> f
 
 
 # A host name whose last label starts with a letter: never an IP address. The template's AllowedPattern.
-RP_ID = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+RP_ID = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 @cache
