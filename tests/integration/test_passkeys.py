@@ -325,7 +325,8 @@ def test_a_wrong_passkey_answer_counts_as_a_failed_challenge(api, ada, phone, se
     stale = json.dumps(phone.get(options))  # signed over another challenge
     assert_error(complete(api, half, challenge_id, stale), 401, "user_invalid_token")
     assert failures(ada.user_id) == 1
-    assert_error(complete(api, half, challenge_id, "not json"), 401, "user_invalid_token")
+    for malformed in ("not json", "[1]", "[" * 5000 + "]" * 5000):  # deep nesting: no RecursionError, no 500
+        assert_error(complete(api, half, challenge_id, malformed), 401, "user_invalid_token")
     assert failures(ada.user_id) == 1  # malformed: no guess
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from functools import partial
 from typing import Any
@@ -15,6 +14,7 @@ from authcore.delivery import email, sms
 from authcore.delivery.messages import name_for, render_email, render_sms
 from authcore.errors import ApiError
 from authcore.ids import unique_id
+from authcore.models import json_limits
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateMfaChallenge, UpdateMfaChallenge
 from authcore.models.responses import MfaChallenge, MfaPasskeyChallenge, Session
@@ -175,7 +175,7 @@ def _passkey_proof(user: dict[str, Any], challenge: dict[str, Any], otp: str) ->
     """An assertion (its toJSON() as a string) of one of the user's passkeys over the challenge. Not JSON
     is no guess; an assertion that fails is one (it counts on the MFA count like a wrong code)."""
     try:
-        credential = json.loads(otp)
+        credential = json_limits.loads(otp)  # the body's limits (API.md §7) for the JSON inside it too
     except ValueError:
         raise codes.WrongCodeError(guess=False) from None
     if not isinstance(credential, dict):
