@@ -30,8 +30,9 @@ GARBAGE_HEADERS = [
 ]
 
 
-# get_qr reads no body; its garbage query strings are in test_avatars.py.
-@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - {"cors_preflight", "get_qr"}))
+# get_qr reads no body; its garbage query strings are in test_avatars.py. POST /account/tokens/passkey needs
+# neither a body nor a session, so garbage may start a sign-in: test_garbage_never_breaks_the_passkey_sign_in_start.
+@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - {"cors_preflight", "get_qr", "create_passkey_token"}))
 def test_garbage_never_breaks_a_handler(api, name):
     names = re.findall(r"\{(\w+)\+?\}", FUNCTIONS[name].routes[0][1])
     path = {n: "x" * 300 for n in names} or None
@@ -41,3 +42,14 @@ def test_garbage_never_breaks_a_handler(api, name):
             assert 400 <= answer.status < 500, (name, body, headers, answer.body)
             assert set(answer.body) == {"message", "code", "type", "version"}
             assert answer.body["code"] == answer.status
+
+
+def test_garbage_never_breaks_the_passkey_sign_in_start(api):
+    """It reads nothing of the request but the source address: garbage starts a sign-in, or is refused
+    before the handler (a body beyond the limits, a non-JSON content type); never a 5xx."""
+    for body in GARBAGE_BODIES:
+        for headers in GARBAGE_HEADERS:
+            answer = api("create_passkey_token", body, headers=headers, ip=f"198.51.100.{len(body) % 250}")
+            assert answer.status == 201 or 400 <= answer.status < 500, (body, headers, answer.body)
+            if answer.status != 201:
+                assert set(answer.body) == {"message", "code", "type", "version"}
