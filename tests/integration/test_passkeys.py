@@ -10,7 +10,7 @@ import pytest
 from authcore.services.passkeys import CHALLENGE_LIFETIME_MS
 from authcore.store.mfa import PASSKEYS
 from tests.integration.admin_fixtures import key_headers
-from tests.integration.conftest import profile
+from tests.integration.conftest import profile, racing
 from tests.integration.mfa_fixtures import (
     EMAIL,
     assert_error,
@@ -207,6 +207,18 @@ def test_a_sign_in_challenge_is_single_use(api, ada, phone):
     assertion = phone.get(started["publicKey"])
     assert answer_sign_in(api, started["$id"], assertion).status == 201
     assert_error(answer_sign_in(api, started["$id"], assertion), 401, "user_invalid_token")
+
+
+def test_two_racing_answers_to_one_challenge_earn_one_token(api, ada, phone):
+    """Both read nothing before the conditional delete that consumes the challenge: one of them gets it."""
+    register(api, ada.credential, phone)
+    started = sign_in_challenge(api)
+    assertion = phone.get(started["publicKey"])
+    with racing(
+        lambda: answer_sign_in(api, started["$id"], assertion), "Delete", "PASSKEYSIGNIN", "DeleteItem"
+    ) as other:
+        first = answer_sign_in(api, started["$id"], assertion)
+    assert sorted([first.status, other[0].status]) == [201, 401]
 
 
 def test_a_failed_attempt_uses_the_challenge_up(api, ada, phone):
