@@ -28,6 +28,8 @@ NOTIFICATIONS = [
     "email-recovery-codes-regenerated",
     "email-email-changed",
     "email-recovery-codes-created",
+    "email-passkey-added",
+    "email-passkey-removed",
 ]
 NOTICE_SMS = ["sms-phone-changed"]  # a security notice by SMS: no code, only the project
 SMS = {

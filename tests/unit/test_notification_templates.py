@@ -23,6 +23,8 @@ NOTIFICATIONS = {
     "email-recovery-codes-regenerated": {"project", "name"},
     "email-email-changed": {"project", "name"},
     "email-recovery-codes-created": {"project", "name"},
+    "email-passkey-added": {"project", "name"},
+    "email-passkey-removed": {"project", "name"},
 }
 SAMPLE = {"project": "Acme Cloud", "name": "Ada", "remaining": "7"}
 GREETING = {"en": "Hello Ada,", "de": "Hallo Ada,", "fr": "Bonjour Ada,", "es": "Hola, Ada:"}
