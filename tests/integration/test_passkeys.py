@@ -125,6 +125,17 @@ def test_registration_needs_a_recent_sign_in(api, ada, passkey_clock):
     assert_error(answer, 401, "user_challenge_required")
 
 
+def test_a_session_one_factor_short_cannot_add_a_passkey(api, ada, phone, sent):
+    """A password alone (MFA on) must not make itself a way in that passes the gate (API.md §7)."""
+    verify_email(api, sent, ada.credential)
+    started = start_registration(api, ada.credential)  # started while complete, verified while one factor short
+    assert api("update_mfa", {"mfa": True}, session=ada.credential).status == 200
+    half = api.session_for()
+    assert_error(api("create_passkey", {}, session=half), 401, "user_more_factors_required")
+    attestation = phone.create(started["publicKey"])
+    assert_error(finish_registration(api, half, started["passkeyId"], attestation), 401, "user_more_factors_required")
+
+
 def test_bad_registration_input_is_a_clear_400(api, ada, phone):
     register(api, ada.credential, phone)
     [passkey_id] = profile(ada.user_id)[PASSKEYS]
