@@ -17,6 +17,7 @@ from tests.conftest import FUNCTIONS  # first: it sets the environment authcore 
 from tests.integration import conftest as integration
 from tests.integration.admin_fixtures import key_headers, walk_admin
 from tests.integration.conftest import PASSWORD, Answer, lift_cooldowns
+from tests.integration.passkey_fixtures import walk_passkeys
 from tests.rfc6238 import totp
 
 TOTP = {"type": "totp"}
@@ -140,3 +141,5 @@ def walk(api: Api, run: int) -> None:
     _ok(api("update_recovery_otp", reset), "update_recovery_otp")
     # The Users API with a server API key (issue 9), as its round-trip test walks it.
     walk_admin(api, sent, lambda what, answer: _ok(answer, what), tag=f"-bench{run}")
+    # Passkeys (issue 19), with the tests' software authenticator, as their round-trip test walks them.
+    walk_passkeys(api, sent, lambda what, answer: _ok(answer, what), tag=f"-bench{run}")

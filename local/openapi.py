@@ -69,8 +69,8 @@ PROJECT_PARAMETERS = {
 PROJECT_DESCRIPTION = "The project id; when given, it must be this deployment's (else 404 `project_not_found`)."
 
 # Functions that authenticate inside their service (to read the session with other items in one
-# round trip), so their signature shows no session dependency.
-SESSION_READ_BY_SERVICE = {"update_mfa_challenge"}
+# round trip), so their signature shows no session dependency; with whether they apply the MFA gate.
+SESSION_READ_BY_SERVICE = {"update_mfa_challenge": False, "update_passkey_verification": True}
 
 RATE_LIMIT_HEADERS = {
     "X-RateLimit-Limit": "The limit that was exceeded.",
@@ -225,7 +225,7 @@ def _session_needs(module: ModuleType, name: str) -> tuple[bool, bool]:
     from authcore.services.auth import Principal
 
     session = name in SESSION_READ_BY_SERVICE
-    gated = False
+    gated = SESSION_READ_BY_SERVICE.get(name, False)
     for handler in _handlers(module):
         for hint in typing.get_type_hints(handler, include_extras=True).values():
             if typing.get_origin(hint) is typing.Annotated and typing.get_args(hint)[0] is Principal:

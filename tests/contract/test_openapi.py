@@ -41,6 +41,8 @@ NO_SESSION = {
     ("put", "/account/recovery/otp"),
     ("get", "/.well-known/openid-configuration"),
     ("get", "/.well-known/jwks.json"),
+    ("post", "/account/tokens/passkey"),
+    ("put", "/account/tokens/passkey"),
 }
 GATE_EXEMPT = {
     ("get", "/account/mfa/factors"),

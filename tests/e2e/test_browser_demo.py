@@ -3,6 +3,7 @@
 TOTP from the QR `<img>`, turns MFA on, signs out, signs in with the TOTP challenge and reloads; then forgets
 the password: asks for the recovery link, opens it, sets a new password and signs in with it, still meeting the
 TOTP challenge (a reset leaves MFA on). The link waits out the address's one-email-a-minute cooldown (about 50 s).
+Then, with a virtual authenticator, registers a passkey, signs in with it and uses it as the second factor.
 
 Twice: page and API on one origin (the session cookie carries the session), and the page on another site
 (`localhost` vs `127.0.0.1`: no cookie is stored, the SDK's X-Fallback-Cookies carries it). Both origins
@@ -87,6 +88,14 @@ def test_same_origin_session_cookie(origin: str, tmp_path: Path) -> None:
 def test_cross_origin_fallback_cookies(origin: str) -> None:
     page = origin.replace("127.0.0.1", "localhost")
     drive("--page", f"{page}/__dev/demo/?endpoint={origin}/v1")
+
+
+def test_passkeys_on_localhost(origin: str) -> None:
+    """A virtual authenticator (DevTools WebAuthn domain): the page registers a passkey, signs out, signs in with it
+    on the MFA-enabled account, and completes a password sign-in's second factor with it. Served from `localhost`,
+    the relying-party id: an IP address cannot be one."""
+    page = origin.replace("127.0.0.1", "localhost")
+    drive("--page", f"{page}/__dev/demo/", "--passkeys")
 
 
 def test_demo_routes_without_a_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -468,7 +468,7 @@ def test_mfa_with_positional_calls(fresh_server: str) -> None:
     assert set(enrolled) == USER_FIELDS and enrolled["$id"] == user["$id"]
     assert account.updateMFA(True)["mfa"] is True
     assert_sent(client, "PATCH", "/account/mfa", {"mfa": True})
-    factors = {"totp": True, "email": False, "phone": False, "recoveryCode": True, "custom": False}
+    factors = {"totp": True, "email": False, "phone": False, "recoveryCode": True, "custom": False, "passkey": False}
     assert account.listMfaFactors() == factors
     account.deleteSession("current")
 

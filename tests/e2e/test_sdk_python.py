@@ -87,6 +87,15 @@ SERVED = {
     "update_recovery",
     "create_recovery_otp",
     "update_recovery_otp",
+    # passkeys (API.md §9): tests/e2e/test_passkeys_sdk.py
+    "list_passkeys",
+    "create_passkey",
+    "get_passkey",
+    "update_passkey",
+    "delete_passkey",
+    "update_passkey_verification",
+    "create_passkey_token",
+    "update_passkey_token",
 }
 NOT_SERVED = {
     "list_consents",
@@ -98,17 +107,9 @@ NOT_SERVED = {
     "list_identities",
     "delete_identity",
     "list_memberships",
-    "list_passkeys",
-    "create_passkey",
-    "get_passkey",
-    "update_passkey",
-    "delete_passkey",
-    "update_passkey_verification",
     "create_id_token_session",
     "update_status",
     "create_o_auth2_token",
-    "create_passkey_token",
-    "update_passkey_token",
 }
 
 

@@ -66,7 +66,14 @@ def complete(api, credential, challenge_id, otp):
 
 def test_each_factor_finishes_a_sign_in(api, sent, enrolled):
     factors = api("list_mfa_factors", session=half_signed_in(api))
-    assert factors.body == {"totp": True, "email": True, "phone": True, "recoveryCode": True, "custom": False}
+    assert factors.body == {
+        "totp": True,
+        "email": True,
+        "phone": True,
+        "recoveryCode": True,
+        "custom": False,
+        "passkey": False,
+    }
     for factor, otp in [
         ("email", lambda: sent.code(EMAIL)),
         ("phone", lambda: sent.code(PHONE)),

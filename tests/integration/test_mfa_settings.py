@@ -38,7 +38,7 @@ from .mfa_fixtures import (
     verify_phone,
 )
 
-NO_FACTORS = {"totp": False, "email": False, "phone": False, "recoveryCode": False, "custom": False}
+NO_FACTORS = {"totp": False, "email": False, "phone": False, "recoveryCode": False, "custom": False, "passkey": False}
 RECOVERY_CODE = re.compile(r"^[0-9a-f]{16}$")
 SUBJECT_MFA_ON = "Multi-factor authentication turned on for My App"
 SUBJECT_MFA_OFF = "Multi-factor authentication turned off for My App"
@@ -94,6 +94,7 @@ def test_the_factors_list_shows_each_factor_once_it_is_verified(api, sent, ada, 
         "phone": True,
         "recoveryCode": True,
         "custom": False,
+        "passkey": False,
     }
 
 

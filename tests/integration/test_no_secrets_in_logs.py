@@ -28,6 +28,7 @@ from .admin_fixtures import walk_admin
 from .conftest import lift_cooldowns
 from .log_secrets import Recorder, capture_logs
 from .mfa_fixtures import _fresh_module, wrong
+from .passkey_fixtures import walk_passkeys
 from .test_delivery_failures import Outage
 from .test_round_trips import ADMIN_FUNCTIONS
 
@@ -310,6 +311,27 @@ def users_api(api, sent, totp_clock) -> None:
         assert answer.status >= 400, (function, answer.body)
 
 
+def passkeys(api, sent) -> None:
+    """Every passkey function (API.md §9): its success path (walk_passkeys), and a refusal each."""
+    walk_passkeys(api, sent, lambda _, answer: answer)
+    expect(api("list_passkeys"), 401)
+    expect(api("create_passkey", {}), 401)
+    one, both = {"passkeyId": "none"}, {"userId": "nobody", "passkeyId": "none"}
+    session = api.session_for("passkeys@example.com")  # MFA is on: one factor short
+    for function, body in (("get_passkey", None), ("update_passkey", {"name": "x"}), ("delete_passkey", {})):
+        expect(api(function, body, session=session, path=one), 401)
+    expect(api("update_passkey_verification", {"credential": {"id": "x"}}, session=session, path=one), 401)
+    expect(api("create_passkey_token", {}, headers={"X-Appwrite-Project": "another"}), 404)
+    expect(api("update_passkey_token", {"challengeId": "none", "credential": {"id": "x"}}), 401)
+    for function, body in (
+        ("users_list_passkeys", None),
+        ("users_get_passkey", None),
+        ("users_update_passkey", {"name": "x"}),
+        ("users_delete_passkey", {}),
+    ):
+        expect(api(function, body, path=both), 404)
+
+
 @pytest.fixture
 def flow(recorded, api, sent, outage, totp_clock) -> Recorder:
     """The whole flow, recorded; then the secrets only the outbox and the server hold."""
@@ -322,6 +344,7 @@ def flow(recorded, api, sent, outage, totp_clock) -> Recorder:
     password_recovery(api, sent, outage, user_id)
     the_rest(api)
     users_api(api, sent, totp_clock)
+    passkeys(api, sent)
     recorded.secrets.from_outbox(sent.outbox.entries())
     recorded.secrets.add("request password (raw body)", RAW_BODY_PASSWORD)
     key = boto3.client("secretsmanager").get_secret_value(SecretId=settings().code_key_secret)["SecretString"]

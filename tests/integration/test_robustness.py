@@ -35,8 +35,11 @@ NO_INPUT = {"create_anonymous_session"}
 PUBLIC_DOCUMENTS = {"get_jwks", "get_openid_configuration"}  # no body, no credential: garbage is ignored
 
 
-# get_qr reads no body; its garbage query strings are in test_avatars.py.
-@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - {"cors_preflight", "get_qr"} - PUBLIC_DOCUMENTS))
+# get_qr reads no body; its garbage query strings are in test_avatars.py. POST /account/tokens/passkey needs
+# neither a body nor a session, so garbage may start a sign-in: test_garbage_never_breaks_the_passkey_sign_in_start.
+@pytest.mark.parametrize(
+    "name", sorted(set(FUNCTIONS) - {"cors_preflight", "get_qr", "create_passkey_token"} - PUBLIC_DOCUMENTS)
+)
 def test_garbage_never_breaks_a_handler(api, name):
     names = re.findall(r"\{(\w+)\+?\}", FUNCTIONS[name].routes[0][1])
     path = {n: "x" * 300 for n in names} or None
@@ -58,3 +61,14 @@ def test_garbage_does_not_change_the_public_documents(api, name):
             answer = api(name, body, headers=headers)
             # 400 only for input no request may carry (API.md §7: a lone surrogate, a form body)
             assert answer.body == clean if answer.status == 200 else answer.status == 400, (name, body, headers)
+
+
+def test_garbage_never_breaks_the_passkey_sign_in_start(api):
+    """It reads nothing of the request but the source address: garbage starts a sign-in, or is refused
+    before the handler (a body beyond the limits, a non-JSON content type); never a 5xx."""
+    for body in GARBAGE_BODIES:
+        for headers in GARBAGE_HEADERS:
+            answer = api("create_passkey_token", body, headers=headers, ip=f"198.51.100.{len(body) % 250}")
+            assert answer.status == 201 or 400 <= answer.status < 500, (body, headers, answer.body)
+            if answer.status != 201:
+                assert set(answer.body) == {"message", "code", "type", "version"}

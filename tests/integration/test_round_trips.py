@@ -17,7 +17,8 @@ from tests.rfc6238 import totp
 
 from . import conftest as harness
 from .admin_fixtures import key_headers, walk_admin
-from .conftest import PASSWORD, lift_cooldowns
+from .conftest import PASSWORD, lift_cooldowns, lift_rate_limits
+from .passkey_fixtures import walk_passkeys
 
 # Exact counts on the success path. Where ARCHITECTURE.md §3 sets a budget, the count is that budget.
 EXPECTED = {
@@ -741,6 +742,8 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls,
     _exercise_recovery_functions(api, sent, external_calls)
     _exercise_mfa_functions(api, sent, external_calls)
     walk_admin(api, sent, _succeeds)
+    lift_rate_limits()  # more sign-ups than one address may make in an hour
+    walk_passkeys(api, sent, _succeeds)
     key = key_headers()
     for _ in range(11):  # past the session cap: a server-made session evicts the oldest
         assert api("users_create_session", {}, path={"userId": user_id_of(session)}, headers=key).status == 201
@@ -757,7 +760,9 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls,
         CODE_FUNCTIONS - {"update_email_verification"}  # a link secret is hashed without the code key
     ) | {function for function, _, external in MFA_STEPS.values() if external} | {
         function for function, (_, external) in ADMIN_STEPS.items() if external
-    } | {"update_email", "update_phone"} | JWT_SIGNERS  # the notice to the old address; the JWT signers
+    } | {"update_email", "update_phone"} | JWT_SIGNERS | {  # the notice to the old address; the JWT signers
+        function for function, _, external in PASSKEY_STEPS.values() if external
+    }
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -944,3 +949,72 @@ def test_jwt_signers_may_only_sign_with_the_jwt_key():
         writes = [s for s in statements if "dynamodb:UpdateItem" in s["Action"]]
         assert all("JWKS" in s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] for s in writes), name
     assert FUNCTIONS["get_openid_configuration"].policies == []
+
+
+# --- passkeys (issue 19) ----------------------------------------------------------------------------
+
+# step -> (function, DynamoDB calls, calls to other services). Sessions: the session with its user (and the
+# registration or challenge) in one read, then at most one write. A sign-in challenge names no user: its
+# first call consumes it (DeleteItem returning it), the second reads the user its credential names, the
+# third stores the token (a keyed hash, as codes and links: the code key) with the passkey's new counter. The
+# token's exchange costs what a code's does. Notices: one email each for a passkey added or removed.
+PASSKEY_STEPS: dict[str, tuple[str, list[str], list[str]]] = {
+    "create": ("create_passkey", ["BatchGetItem", "TransactWriteItems"], []),  # the user's limit + the registration
+    "verify": ("update_passkey_verification", ["BatchGetItem", "TransactWriteItems"], [NOTIFY]),
+    "list": ("list_passkeys", ["BatchGetItem"], []),  # the passkeys ride on the profile
+    "get": ("get_passkey", ["BatchGetItem"], []),
+    "rename": ("update_passkey", ["BatchGetItem", "UpdateItem"], []),
+    "sign-in challenge": ("create_passkey_token", ["TransactWriteItems"], []),  # the ip's limit + the challenge
+    "sign-in": ("update_passkey_token", ["DeleteItem", "GetItem", "TransactWriteItems"], [CODE_KEY]),
+    "session": ("create_session", EXPECTED["create_session"], [CODE_KEY]),
+    "mfa challenge": ("create_mfa_challenge", EXPECTED["create_mfa_challenge"], []),
+    "mfa completed": ("update_mfa_challenge", EXPECTED["update_mfa_challenge"], []),
+    "delete": ("delete_passkey", ["BatchGetItem", "UpdateItem"], [NOTIFY]),
+    "users_list_passkeys": ("users_list_passkeys", [*KEY_CHECK, "GetItem"], []),
+    "users_get_passkey": ("users_get_passkey", [*KEY_CHECK, "GetItem"], []),
+    "users_update_passkey": ("users_update_passkey", [*KEY_CHECK, "GetItem", "UpdateItem"], []),
+    "users_delete_passkey": ("users_delete_passkey", [*KEY_CHECK, "GetItem", "UpdateItem"], [NOTIFY]),
+}
+PASSKEY_FUNCTIONS = {function for function, _, _ in PASSKEY_STEPS.values()} - {
+    "create_session",
+    "create_mfa_challenge",
+    "update_mfa_challenge",
+}
+EXPECTED.update({function: calls for function, calls, _ in PASSKEY_STEPS.values() if function in PASSKEY_FUNCTIONS})
+
+
+def test_round_trips_per_passkey_endpoint(api, sent, dynamo_calls, external_calls):
+    walked = []
+
+    def step(name: str, answer: Any) -> Any:
+        function, dynamodb, external = PASSKEY_STEPS[name]
+        _succeeds(name, answer)
+        assert external_calls.function == function, name
+        assert (name, dynamo_calls.operations, external_calls.last) == (name, dynamodb, external)
+        walked.append(name)
+        return answer
+
+    walk_passkeys(api, sent, step)
+    assert walked == list(PASSKEY_STEPS)
+
+
+def test_refused_passkeys_stay_cheap(api, dynamo_calls, external_calls):
+    """A sign-in challenge that is unknown, used or expired: the one DeleteItem that would consume it. A
+    refused registration: the read, then the delete that ends it."""
+    body = {"challengeId": "unknown", "credential": {}}
+    assert api("update_passkey_token", body).status == 401
+    assert dynamo_calls.operations == ["DeleteItem"] and external_calls.last == []
+    api.sign_up()
+    session = api.session_for()
+    passkey_id = api("create_passkey", {}, session=session).body["passkeyId"]
+    refused = api("update_passkey_verification", {"credential": {}}, session=session, path={"passkeyId": passkey_id})
+    assert refused.status == 401
+    assert dynamo_calls.operations == ["BatchGetItem", "DeleteItem"]
+
+
+def test_users_read_passkey_functions_may_update_only_the_key_item():
+    for name in ("users_list_passkeys", "users_get_passkey"):
+        statements = [s for policy in FUNCTIONS[name].policies for s in policy.get("Statement", [])]
+        updates = [s for s in statements if "dynamodb:UpdateItem" in s["Action"]]
+        assert len(updates) == 1 and updates[0]["Action"] == ["dynamodb:UpdateItem"], name
+        assert updates[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["APIKEY#*"]}}, name

@@ -71,7 +71,14 @@ def test_the_support_reset_lets_the_user_sign_in_with_a_password_alone(api, sent
     before = api.sign_in(locked["email"])
     assert api("get_account", session=before.credential).body["type"] == "user_more_factors_required"
     factors = api("users_list_mfa_factors", path=target, headers=headers).body
-    assert factors == {"totp": True, "email": True, "phone": False, "recoveryCode": True, "custom": False}
+    assert factors == {
+        "totp": True,
+        "email": True,
+        "phone": False,
+        "recoveryCode": True,
+        "custom": False,
+        "passkey": False,
+    }
 
     assert api("users_update_mfa", {"mfa": False}, path=target, headers=headers).body["mfa"] is False
     assert api("users_delete_mfa_authenticator", path={**target, "type": "totp"}, headers=headers).status == 204

@@ -34,6 +34,8 @@ NOTIFICATIONS = [
     "email-email-changed",
     "email-recovery-codes-created",
     "email-password-reset",
+    "email-passkey-added",
+    "email-passkey-removed",
 ]
 NOTICE_SMS = ["sms-phone-changed"]  # a security notice by SMS: no code, only the project
 SMS = {

@@ -24,6 +24,8 @@ NOTIFICATIONS = {
     "email-email-changed": {"project", "name"},
     "email-recovery-codes-created": {"project", "name"},
     "email-password-reset": {"project", "name"},
+    "email-passkey-added": {"project", "name"},
+    "email-passkey-removed": {"project", "name"},
 }
 SAMPLE = {"project": "Acme Cloud", "name": "Ada", "remaining": "7"}
 GREETING = {"en": "Hello Ada,", "de": "Hallo Ada,", "fr": "Bonjour Ada,", "es": "Hola, Ada:"}

@@ -55,6 +55,12 @@ def test_dates_have_milliseconds_and_offset():
         ({"mfa": True, "email": "a@b.co", "emailVerification": True}, ["email", "email"], True),
         # A verified flag without an address is not a factor.
         ({"mfa": True, "email": "", "emailVerification": True}, ["password"], False),
+        # Passkeys (API.md §9): a second factor; with user verification a passkey sign-in passes alone.
+        ({"mfa": True, "passkeys": {"p": {"createdAt": 1}}}, ["password"], True),
+        ({"mfa": True, "passkeys": {"p": {"createdAt": 1}}}, ["passkey"], False),
+        ({"mfa": True, "passkeys": {"p": {"createdAt": 1}}}, ["password", "passkey"], False),
+        # A suspect passkey (its counter went back) is no factor.
+        ({"mfa": True, "passkeys": {"p": {"createdAt": 1, "suspect": 5}}}, ["password"], False),
     ],
 )
 def test_mfa_gate(user, factors, blocked):

@@ -28,6 +28,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "user_authenticator_already_verified": (409, "The authenticator has already been verified."),
     "user_recovery_codes_already_exists": (409, "The current user already generated recovery codes."),
     "user_recovery_codes_not_found": (404, "The current user has not generated recovery codes yet."),
+    "user_passkey_not_found": (404, "Passkey with the requested ID could not be found."),
     "general_rate_limit_exceeded": (
         429,
         ("Rate limit for the current endpoint has been exceeded. Please try again later."),

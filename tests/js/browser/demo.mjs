@@ -12,6 +12,12 @@
 // site): the cookie is neither stored nor sent, and the SDK's localStorage 'cookieFallback' carries the
 // session in X-Fallback-Cookies. Both origins must be in the stack's AllowedOrigins. Exit code 0 on success;
 // on failure it prints what went wrong, the API traffic and the browser console.
+//
+// --passkeys (the page on http://localhost:<port>: an IP address cannot be a relying-party id): the browser gets
+// a virtual authenticator through the DevTools protocol's WebAuthn domain (a platform authenticator holding
+// discoverable credentials, with user verification), and after the flow above the page adds a passkey, signs
+// out, signs in with the passkey (on an account with MFA on), signs out, signs in with the password and
+// completes the second factor with the passkey.
 import assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
 import * as OTPAuth from 'otpauth';
@@ -28,6 +34,7 @@ const { values: options } = parseArgs({
   options: {
     page: { type: 'string' },
     screenshot: { type: 'string' },
+    passkeys: { type: 'boolean', default: false },
     chromium: { type: 'string', default: process.env.CHROMIUM || '/usr/bin/chromium' },
   },
 });
@@ -263,6 +270,57 @@ async function flow(page, context, apiRequests) {
   });
 }
 
+/** A virtual platform authenticator (CTAP2, internal transport) with resident keys and user verification. */
+async function virtualAuthenticator(page) {
+  const devtools = await page.context().newCDPSession(page);
+  await devtools.send('WebAuthn.enable');
+  const { authenticatorId } = await devtools.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+  return async () => (await devtools.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+}
+
+async function passkeyFlow(page, storedCredentials) {
+  await step('add a passkey', async () => {
+    await page.click('#add-passkey');
+    await expectSection(page, 'account');
+    assert.equal(await page.textContent('#account-passkeys'), '1');
+    const credentials = await storedCredentials();
+    assert.equal(credentials.length, 1, 'the authenticator holds one credential');
+    assert.ok(credentials[0].isResidentCredential, 'a discoverable credential');
+    assert.equal(credentials[0].rpId, 'localhost');
+  });
+  await step('sign out', async () => {
+    await page.click('#sign-out');
+    await expectSection(page, 'start');
+  });
+  await step('sign in with the passkey', async () => {
+    await page.click('#passkey-sign-in');
+    await expectSection(page, 'account');
+    assert.equal(await page.textContent('#account-email'), email);
+    assert.equal(await page.textContent('#account-mfa'), 'on');
+    assert.equal(await page.textContent('#account-factors'), 'passkey', 'the passkey alone passed the MFA gate');
+    assert.equal((await storedCredentials())[0].signCount, 2, 'registration, then one sign-in');
+  });
+  await step('sign out', async () => {
+    await page.click('#sign-out');
+    await expectSection(page, 'start');
+  });
+  await step('password, then the passkey as the second factor', async () => {
+    await fillAndSubmit(page, 'sign-in-form', { email, password }, 'sign-in');
+    await expectSection(page, 'challenge');
+    await page.click('#challenge-passkey');
+    await expectSection(page, 'account');
+    assert.equal(await page.textContent('#account-factors'), 'password, passkey');
+  });
+}
+
 const browser = await chromium.launch({ executablePath: options.chromium, args: CHROMIUM_ARGS });
 let failed = false;
 try {
@@ -279,7 +337,9 @@ try {
     apiRequests.push(request);
   });
   page.on('requestfailed', (request) => traffic.push(`${request.method()} ${request.url()} ✗ ${request.failure()?.errorText}`));
+  const storedCredentials = options.passkeys ? await virtualAuthenticator(page) : null;
   await flow(page, context, apiRequests);
+  if (options.passkeys) await passkeyFlow(page, storedCredentials);
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 } catch (error) {
   failed = true;
@@ -290,5 +350,6 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`${sameOrigin ? 'same origin' : 'cross origin'}: ${failed ? 'FAILED' : 'ok'} (${timings.join(', ')})`);
+const run = `${sameOrigin ? 'same origin' : 'cross origin'}${options.passkeys ? ', passkeys' : ''}`;
+console.log(`${run}: ${failed ? 'FAILED' : 'ok'} (${timings.join(', ')})`);
 process.exit(failed ? 1 : 0);

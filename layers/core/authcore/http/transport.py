@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,15 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from authcore.config import settings
 from authcore.models import json_limits
 from authcore.security.tokens import decode_credential
+
+_QUERIES = re.compile(r"^queries(\[\d*\])?$")  # queries[0]=… (Appwrite's SDKs) or queries[]=…
+
+
+def list_queries(event: dict[str, Any]) -> list[str]:
+    """The `queries[]` of a list request, in their order."""
+    raw = event.get("multiValueQueryStringParameters") or {}
+    return [value for name, values in sorted(raw.items()) if _QUERIES.match(name) for value in values or ()]
+
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOWED_HEADERS = ", ".join(

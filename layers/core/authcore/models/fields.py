@@ -58,20 +58,22 @@ def _app_url(value: str) -> str:
 
 
 # MFA factors as the API names them; SDKs send "recoverycode", newer servers "recoveryCode" (API.md §4.5).
-FACTORS = {"email": "email", "phone": "phone", "totp": "totp", "recoverycode": "recoveryCode"}
+FACTORS = {"email": "email", "phone": "phone", "totp": "totp", "recoverycode": "recoveryCode", "passkey": "passkey"}
 
 
 def _factor(value: str) -> str:
     """A factor name, case-insensitively, stored in its normal spelling."""
     factor = FACTORS.get(value.lower())
     if factor is None:
-        raise ValueError("Value must be one of (email, phone, totp, recoverycode)")
+        raise ValueError("Value must be one of (email, phone, totp, recoverycode, passkey)")
     return factor
 
 
 Email = Annotated[str, AfterValidator(_email)]
 AppUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048), AfterValidator(_app_url)]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# An MFA challenge's answer: a code, or a passkey assertion's toJSON() as a string (API.md §9).
+ChallengeAnswer = Annotated[str, StringConstraints(min_length=1, max_length=16384)]
 Phone = Annotated[str, AfterValidator(_phone)]
 NewPassword = Annotated[str, StringConstraints(min_length=8, max_length=256)]
 Password = Annotated[str, StringConstraints(max_length=256)]

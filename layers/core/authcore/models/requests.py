@@ -7,7 +7,18 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from authcore.models import json_limits
-from authcore.models.fields import AppUrl, Email, Factor, Id, Name, NewPassword, Password, Phone, Secret
+from authcore.models.fields import (
+    AppUrl,
+    ChallengeAnswer,
+    Email,
+    Factor,
+    Id,
+    Name,
+    NewPassword,
+    Password,
+    Phone,
+    Secret,
+)
 
 PREFS_MAX_CHARS = 65_535
 
@@ -118,7 +129,7 @@ class CreateMfaChallenge(Body):
 
 class UpdateMfaChallenge(Body):
     challengeId: Id
-    otp: Secret
+    otp: ChallengeAnswer
 
 
 class UpdatePrefs(Body):
@@ -134,6 +145,24 @@ class UpdatePrefs(Body):
 
 class CreateJwt(Body):
     duration: float = Field(default=900, ge=0, le=3600)  # seconds until `exp`
+
+
+class CreatePasskey(Body):
+    passkeyId: Id = "unique()"
+    name: Name = ""
+
+
+class UpdatePasskeyVerification(Body):
+    credential: dict[str, Any]  # PublicKeyCredential.toJSON(): the WebAuthn library checks its shape
+
+
+class UpdatePasskey(Body):
+    name: Name
+
+
+class UpdatePasskeyToken(Body):
+    challengeId: Id
+    credential: dict[str, Any]
 
 
 # --- the Users API (server API keys) ---

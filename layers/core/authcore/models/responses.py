@@ -103,12 +103,19 @@ class MfaChallenge(Model):
     expire: str
 
 
+class MfaPasskeyChallenge(MfaChallenge):
+    """A `factor: "passkey"` challenge (API.md §9): with the request options for navigator.credentials.get()."""
+
+    publicKey: dict[str, Any]
+
+
 class MfaFactors(Model):
     totp: bool
     email: bool
     phone: bool
     recoveryCode: bool
     custom: bool = False  # Appwrite's custom factor, which we do not serve; web SDK 28 requires the field
+    passkey: bool = False  # ours (API.md §9): a passkey can answer an MFA challenge
 
 
 class MfaRecoveryCodes(Model):
@@ -143,6 +150,26 @@ class MfaType(Model):
 
     secret: str
     uri: str
+
+
+class Passkey(Document):
+    name: str
+    accessedAt: str
+
+
+class PasskeyList(Model):
+    total: int
+    passkeys: list[Passkey]
+
+
+class PasskeyChallenge(Model):
+    """Options for navigator.credentials.create() (registration) or .get() (sign-in), in JSON form."""
+
+    id: str = Field(alias="$id")
+    createdAt: str = Field(alias="$createdAt")
+    passkeyId: str
+    expire: str
+    publicKey: dict[str, Any]
 
 
 class Preferences(Model):

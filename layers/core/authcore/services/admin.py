@@ -11,14 +11,23 @@ from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from authcore.clock import now_ms
-from authcore.errors import ApiError, invalid_param
+from authcore.errors import ApiError
 from authcore.ids import resolve_id
-from authcore.models import json_limits
 from authcore.models.caller import Caller
-from authcore.models.requests import CreateUser
-from authcore.models.responses import Account, Jwt, MfaFactors, MfaRecoveryCodes, Session, SessionList, UserList
+from authcore.models.requests import CreateUser, UpdatePasskey
+from authcore.models.responses import (
+    Account,
+    Jwt,
+    MfaFactors,
+    MfaRecoveryCodes,
+    Passkey,
+    PasskeyList,
+    Session,
+    SessionList,
+    UserList,
+)
 from authcore.observability import identify, logger
-from authcore.services import jwts, mfa, notices
+from authcore.services import jwts, mfa, notices, paging, passkeys
 from authcore.services.accounts import account_model, new_user
 from authcore.services.apikeys import ServerKey
 from authcore.services.factors import needs_more_factors
@@ -196,9 +205,32 @@ def create_jwt(key: ServerKey, user_id: str, session_id: str, duration: float, i
     return jwts.mint(user, session, duration, issuer)
 
 
+# --- passkeys: a lost one is removed by the support desk --------------------------------------------
+
+
+@audited("users.listPasskeys")
+def list_passkeys(key: ServerKey, user_id: str, queries: list[str]) -> PasskeyList:
+    return passkeys.passkey_list(_user(user_id), queries)
+
+
+@audited("users.getPasskey")
+def get_passkey(key: ServerKey, user_id: str, passkey_id: str) -> Passkey:
+    return passkeys.passkey_model(passkey_id, passkeys.found(_user(user_id), passkey_id))
+
+
+@audited("users.updatePasskey")
+def update_passkey(key: ServerKey, user_id: str, passkey_id: str, body: UpdatePasskey) -> Passkey:
+    return passkeys.rename_passkey(_user(user_id), passkey_id, body)
+
+
+@audited("users.deletePasskey")
+def delete_passkey(key: ServerKey, user_id: str, passkey_id: str, locale: str) -> None:
+    """No challenge (the operator acts for a user who lost the passkey); the user is told, as always."""
+    passkeys.remove_passkey(_user(user_id), passkey_id, locale)
+
+
 # --- users ---------------------------------------------------------------------------------------
 
-DEFAULT_LIMIT = 25
 WRITE_ATTEMPTS = 5
 MAX_LIMIT = 5000
 
@@ -225,24 +257,6 @@ def _create_user(key: ServerKey, user_id: str, body: CreateUser) -> Account:
     return account_model(user)
 
 
-def _queries(raw: list[str]) -> tuple[int, int]:
-    """(limit, offset) from Appwrite's JSON queries ({"method": "limit", "values": [25]})."""
-    limit, offset = DEFAULT_LIMIT, 0
-    for text in raw:
-        try:
-            query = json_limits.loads(text)
-            method, (value,) = query["method"], query["values"]
-        except (ValueError, TypeError, KeyError):
-            raise invalid_param("queries", "Invalid query: a JSON object with method and values.") from None
-        if method not in ("limit", "offset") or not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise invalid_param("queries", "Only limit and offset queries with a non-negative integer are supported.")
-        if method == "limit":
-            limit = min(value, MAX_LIMIT)
-        else:
-            offset = value
-    return limit, offset
-
-
 def _matches(user: dict[str, Any], search: str) -> bool:
     needle = search.strip().lower()
     return not needle or any(needle in str(user.get(f, "")).lower() for f in ("userId", "name", "email", "phone"))
@@ -251,7 +265,7 @@ def _matches(user: dict[str, Any], search: str) -> bool:
 def list_users(key: ServerKey, queries: list[str], search: str) -> UserList:
     """Users oldest first, filtered by `search` (in id, name, email or phone), with limit and offset.
     Reads every profile (a Scan): see users_store.scan_profiles for its cost."""
-    limit, offset = _queries(queries)
+    limit, offset = paging.limit_offset(queries, MAX_LIMIT)
     found = sorted((u for u in users_store.scan_profiles() if _matches(u, search)), key=lambda u: u["createdAt"])
     audit(key, "users.list", "", "success")
     return UserList(total=len(found), users=[account_model(u) for u in found[offset : offset + limit]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import secrets
 from functools import partial
 from typing import Any
 
@@ -13,19 +14,23 @@ from authcore.delivery import email, sms
 from authcore.delivery.messages import name_for, render_email, render_sms
 from authcore.errors import ApiError
 from authcore.ids import unique_id
+from authcore.models import json_limits
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateMfaChallenge, UpdateMfaChallenge
-from authcore.models.responses import MfaChallenge, Session
+from authcore.models.responses import MfaChallenge, MfaPasskeyChallenge, Session
+from authcore.observability import logger
+from authcore.security import passkeys
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, normalised_recovery_code
 from authcore.services import codes, limits, notices
 from authcore.services.auth import Principal, authenticate, reload
-from authcore.services.factors import predates_session, verified_authenticator
+from authcore.services.factors import predates_session, usable_passkeys, verified_authenticator
 from authcore.services.mfa import (
     WRITE_ATTEMPTS,
     totp_proof,
     unused_recovery_hashes,
     with_factor,
 )
+from authcore.services.passkeys import verified_use
 from authcore.services.sessions import completion, session_model
 from authcore.store import challenges as challenges_store
 from authcore.store import mfa as mfa_store
@@ -36,7 +41,7 @@ MAX_WRONG_CODES = 5  # per challenge; the user's MFA failure count spans challen
 LIFETIME_MS = codes.CODE_LIFETIME_MS
 # Factors whose challenge sends a code, and how.
 SENT = {"email": codes.EMAIL_CHALLENGE, "phone": codes.PHONE_CHALLENGE}
-KIND = {"totp": "totpChallenge", "recoveryCode": "recoveryCodeChallenge"}
+KIND = {"totp": "totpChallenge", "recoveryCode": "recoveryCodeChallenge", "passkey": "passkeyChallenge"}
 
 
 def challenge_model(challenge: dict[str, Any]) -> MfaChallenge:
@@ -60,6 +65,8 @@ def _check_available(principal: Principal, factor: str) -> None:
         raise ApiError("user_authenticator_not_found")
     elif factor == "recoveryCode" and not unused_recovery_hashes(user):
         raise ApiError("user_recovery_codes_not_found")
+    elif factor == "passkey" and not usable_passkeys(user):
+        raise ApiError("user_passkey_not_found")
     _not_the_starting_factor(principal.session, factor)
 
 
@@ -111,6 +118,8 @@ def create_challenge(principal: Principal, body: CreateMfaChallenge, caller: Cal
         observability.count("ChallengeCreated", factor=factor)
         return challenge_model(challenge)
     now = now_ms()
+    if factor == "passkey":  # the WebAuthn challenge the assertion must sign
+        fields["challenge"] = secrets.token_bytes(passkeys.CHALLENGE_BYTES)
     challenge = {
         "tokenId": unique_id(),
         "userId": user_id,
@@ -125,6 +134,10 @@ def create_challenge(principal: Principal, body: CreateMfaChallenge, caller: Cal
     except LimitError as limited:
         raise limits.limit_reached(limited, now // 1000) from None
     observability.count("ChallengeCreated", factor=factor)
+    if factor == "passkey":
+        allowed = [passkey["credentialId"] for passkey in usable_passkeys(user).values()]
+        options = passkeys.authentication_options(fields["challenge"], allowed)
+        return MfaPasskeyChallenge(**challenge_model(challenge).model_dump(), publicKey=options)
     return challenge_model(challenge)
 
 
@@ -144,6 +157,8 @@ def _proof(user: dict[str, Any], challenge: dict[str, Any], otp: str) -> FactorP
         if authenticator is None:
             raise codes.WrongCodeError(guess=False)
         return totp_proof(user, authenticator, otp)
+    if factor == "passkey":
+        return _passkey_proof(user, challenge, otp)
     code = normalised_recovery_code(otp)
     if code is None:
         raise codes.WrongCodeError(guess=False)
@@ -154,6 +169,29 @@ def _proof(user: dict[str, Any], challenge: dict[str, Any], otp: str) -> FactorP
     if used:
         raise codes.WrongCodeError(guess=False)  # spent already (a replay, or a race just lost)
     return FactorProof(codes.failure_count(user, codes.MFA), recovery_code_hash=code_hash)
+
+
+def _passkey_proof(user: dict[str, Any], challenge: dict[str, Any], otp: str) -> FactorProof:
+    """An assertion (its toJSON() as a string) of one of the user's passkeys over the challenge. Not JSON
+    is no guess; an assertion that fails is one (it counts on the MFA count like a wrong code)."""
+    try:
+        credential = json_limits.loads(otp)  # the body's limits (API.md §7) for the JSON inside it too
+    except ValueError:
+        raise codes.WrongCodeError(guess=False) from None
+    if not isinstance(credential, dict):
+        raise codes.WrongCodeError(guess=False)
+    try:
+        passkey_id, stored, count = verified_use(user, credential, challenge["challenge"])
+    except passkeys.PasskeyRefusedError as refused:
+        logger.info("passkey refused", extra={"reason": str(refused)})
+        raise codes.WrongCodeError() from None
+    return FactorProof(
+        codes.failure_count(user, codes.MFA),
+        passkey_id=passkey_id,
+        passkey_stored_count=stored,
+        passkey_count=count,
+        passkey_used_at=now_ms(),
+    )
 
 
 def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
@@ -180,7 +218,7 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
             factors = with_factor(session, factor)
             completed = completion(user, session, factors, now)
             expire = completed.expire if completed else None
-            step_up = predates_session(user, session, factor)
+            step_up = predates_session(user, session, factor, proof.passkey_id or "")
             session_factors = mfa_store.factors_update(
                 session, factors, now, challenged=True, expire=expire, step_up=step_up
             )

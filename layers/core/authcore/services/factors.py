@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from authcore.store.mfa import AUTHENTICATOR, RECOVERY_CREATED_AT
+from authcore.store.mfa import AUTHENTICATOR, PASSKEYS, RECOVERY_CREATED_AT
 from authcore.store.users import verified_at
 
 
 def verified_authenticator(user: dict[str, Any]) -> dict[str, Any] | None:
     authenticator = user.get(AUTHENTICATOR)
     return authenticator if authenticator and authenticator.get("verified") else None
+
+
+def usable_passkeys(user: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The user's passkeys that may sign in: all but those whose counter went back (suspect)."""
+    return {pid: p for pid, p in (user.get(PASSKEYS) or {}).items() if not p.get("suspect")}
 
 
 def verified_second_factors(user: dict[str, Any]) -> list[str]:
@@ -21,6 +26,8 @@ def verified_second_factors(user: dict[str, Any]) -> list[str]:
         factors.append("phone")
     if verified_authenticator(user):
         factors.append("totp")
+    if usable_passkeys(user):
+        factors.append("passkey")
     return factors
 
 
@@ -28,13 +35,20 @@ def minimum_factors(user: dict[str, Any]) -> int:
     return 2 if user.get("mfa") and verified_second_factors(user) else 1
 
 
+def factor_count(factors: list[str]) -> int:
+    """Distinct factors proven; a passkey counts twice: the authenticator is something the user has, and
+    its required user verification (PIN or biometric) something they know or are (API.md §9)."""
+    return len(set(factors)) + ("passkey" in factors)
+
+
 def needs_more_factors(user: dict[str, Any], session: dict[str, Any]) -> bool:
-    return len(set(session.get("factors", []))) < minimum_factors(user)
+    return factor_count(session.get("factors", [])) < minimum_factors(user)
 
 
-def predates_session(user: dict[str, Any], session: dict[str, Any], factor: str) -> bool:
+def predates_session(user: dict[str, Any], session: dict[str, Any], factor: str, passkey_id: str = "") -> bool:
     """The factor existed before the session began (API.md §7): an address verified, an authenticator
-    verified, recovery codes created before it. Only a challenge with such a factor is a step-up: a
+    verified, recovery codes created before it, the passkey (`passkey_id`) that answered registered before
+    it. Only a challenge with such a factor is a step-up: a
     factor the session made itself proves nothing more than the session. Items written before these
     times were stored count as older than any session."""
     if factor in ("email", "phone"):
@@ -42,6 +56,8 @@ def predates_session(user: dict[str, Any], session: dict[str, Any], factor: str)
     elif factor == "totp":
         authenticator = verified_authenticator(user) or {}
         since = authenticator.get("verifiedAt", authenticator.get("createdAt", 0))
+    elif factor == "passkey":
+        since = usable_passkeys(user).get(passkey_id, {}).get("createdAt", session["createdAt"])
     else:
         since = user.get(RECOVERY_CREATED_AT, 0)
     return since < session["createdAt"]

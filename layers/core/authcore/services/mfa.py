@@ -17,7 +17,12 @@ from authcore.security.codes import keyed_hash, new_recovery_codes
 from authcore.services import codes, limits, notices
 from authcore.services.accounts import account_model
 from authcore.services.auth import Principal, reload
-from authcore.services.factors import minimum_factors, verified_authenticator, verified_second_factors
+from authcore.services.factors import (
+    factor_count,
+    minimum_factors,
+    verified_authenticator,
+    verified_second_factors,
+)
 from authcore.store import mfa as mfa_store
 from authcore.store.errors import ConflictError, StaleError
 from authcore.store.mfa import (
@@ -78,6 +83,7 @@ def factors_of(user: dict[str, Any]) -> MfaFactors:
         email="email" in verified,
         phone="phone" in verified,
         recoveryCode=bool(unused_recovery_hashes(user)),
+        passkey="passkey" in verified,
     )
 
 
@@ -95,7 +101,7 @@ def update_mfa(principal: Principal, body: UpdateMfa, caller: Caller) -> Account
         session_factors = None
         if body.mfa:
             factors = with_factor(session, *verified_second_factors(user))
-            if len(factors) < minimum_factors({**user, "mfa": True}):
+            if factor_count(factors) < minimum_factors({**user, "mfa": True}):
                 # Only the factor this session started with is verified: MFA on would lock it out now and
                 # every sign-in like it later, since a factor cannot be its own session's second one.
                 raise ApiError(

@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from authcore import observability
-from authcore.clock import iso
+from authcore.clock import iso, now_ms
 from authcore.config import settings
 from authcore.delivery import email, sms
 from authcore.delivery.messages import render_email, render_sms
@@ -33,6 +33,7 @@ from authcore.services.verification import link
 from authcore.store import tokens as tokens_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError
+from authcore.store.passkeys import SIGN_IN_KIND
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
 
@@ -144,6 +145,28 @@ def create_phone_token(body: PhoneToken, caller: Caller) -> Token:
     return _create_token(codes.PHONE_SIGN_IN, body.phone, body.userId, caller, charges, send_code)
 
 
+def _passkey_session(user: dict[str, Any], token: dict[str, Any], caller: Caller) -> NewSession:
+    """Exchange the token a passkey sign-in earned (API.md §9): the session starts with `passkey`, which
+    passes the MFA gate on its own (the passkey verified its user)."""
+    if token["expire"] <= now_ms() or codes.spent(token):
+        raise ApiError("user_invalid_token")
+    if not user.get("status", True):
+        raise ApiError("user_blocked")
+
+    def token_use_for(fresh: dict[str, Any]) -> TokenUse:
+        return TokenUse(
+            token_hash=token["hash"],
+            kinds=(SIGN_IN_KIND,),
+            now=now_ms(),
+            address_field="",
+            address="",
+            failures=codes.failure_count(fresh, codes.PRE_AUTH),
+        )
+
+    passkey_id = token["passkeyId"]
+    return start_session(user, caller, "passkey", ["passkey"], provider_uid=passkey_id, token_use_for=token_use_for)
+
+
 @sign_in("code")
 def create_session(body: TokenSession, caller: Caller) -> NewSession:
     """Exchange a sign-in code or link secret for a session; it also verifies the address it was sent to.
@@ -157,9 +180,12 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
     )
     if not (is_code(body.secret) or is_link_secret(body.secret)):
         raise ApiError("user_invalid_token")
+    # Codes, sign-in links and the tokens a passkey earned are all keyed hashes: one lookup, then the kind decides.
     user, token = tokens_store.get_user_and_token(body.userId, keyed_hash(body.userId, body.secret))
     if user is None:
         raise ApiError("user_invalid_token")
+    if token is not None and token.get("kind") == SIGN_IN_KIND:
+        return _passkey_session(user, token, caller)
     kinds = tuple(SIGN_IN)
     if codes.spent(token) or codes.burned(user, token):
         raise ApiError("user_invalid_token")  # a double submit, or a code retired by a burn: no guess (API.md §7)

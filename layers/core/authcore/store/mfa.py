@@ -3,8 +3,8 @@
 Profile attributes: `mfa`; `authenticator` {secret (KMS ciphertext), verified, createdAt, verifiedAt};
 `totpStep`, the last TOTP time step accepted; `recoveryCodes` {keyed hash: used}, their sealed
 display copy `recoveryCodesSealed`, `recoveryCodesRev`, which every new set increments, and
-`recoveryCodesCreatedAt`. Session attribute `stepUpAt`: when the session last completed a challenge
-that counts as a step-up (API.md §7).
+`recoveryCodesCreatedAt`; `passkeys` (store/passkeys.py). Session attribute `stepUpAt`: when the
+session last completed a challenge that counts as a step-up (API.md §7).
 """
 
 from __future__ import annotations
@@ -26,18 +26,35 @@ RECOVERY_SEALED = "recoveryCodesSealed"
 RECOVERY_REV = "recoveryCodesRev"
 RECOVERY_CREATED_AT = "recoveryCodesCreatedAt"
 STEP_UP_AT = "stepUpAt"
+PASSKEYS = "passkeys"  # {passkeyId: {...}}: see store/passkeys.py
+
+
+def use_passkey(update: ProfileUpdate, passkey_id: str, stored_count: int, new_count: int, now_ms: int) -> None:
+    """Add to a profile update: the passkey was used now with `new_count`, if it is still there, not
+    suspect, and its counter is as read (so two uses of one assertion cannot both pass)."""
+    entry = (PASSKEYS, passkey_id)
+    update.set((*entry, "signCount"), new_count).set((*entry, "accessedAt"), now_ms)
+    update.condition(f"{update.name(*entry, 'signCount')} = {update.value(stored_count)}")
+    update.condition(f"attribute_not_exists({update.name(*entry, 'suspect')})")
 
 
 @dataclass(frozen=True)
 class FactorProof:
     """What proving a factor writes to the profile, each part only if the profile is as read:
-    the failure count goes back to zero, a TOTP step is used up, a recovery code is spent."""
+    the failure count goes back to zero, a TOTP step is used up, a recovery code is spent, a passkey's
+    counter moves to `passkey_count` (from `passkey_stored_count`)."""
 
     failures: int
     totp_step: int | None = None
     recovery_code_hash: str | None = field(default=None, repr=False)
+    passkey_id: str | None = None
+    passkey_stored_count: int = 0
+    passkey_count: int = 0
+    passkey_used_at: int = 0
 
     def apply_to(self, update: ProfileUpdate) -> ProfileUpdate:
+        if self.passkey_id is not None:
+            use_passkey(update, self.passkey_id, self.passkey_stored_count, self.passkey_count, self.passkey_used_at)
         if self.totp_step is not None:
             step = update.name(TOTP_STEP)
             update.set(TOTP_STEP, self.totp_step)

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from authcore.store import users
 from authcore.store.errors import ConflictError, SpentError, StaleError
-from authcore.store.mfa import AUTHENTICATOR, RECOVERY_CODES, RECOVERY_SEALED
+from authcore.store.mfa import AUTHENTICATOR, PASSKEYS, RECOVERY_CODES, RECOVERY_SEALED
 from authcore.store.ratelimit import Charge, charge_update, raise_limit_reached, refund_item
 from authcore.store.table import (
     cancellation_codes,
@@ -42,7 +42,7 @@ class TokenUse:
     token_hash: str = field(repr=False)  # a code's keyed hash: out of reprs, so out of logs
     kinds: tuple[str, ...]
     now: int  # epoch ms
-    address_field: str  # "email" or "phone"
+    address_field: str  # "email" or "phone"; "" for a passkey sign-in token
     address: str
     failures: int
     # Sign-in to an address not verified yet: the password, MFA and other address (`other_address`, as
@@ -94,6 +94,8 @@ class TokenUse:
     def apply_to(self, update: ProfileUpdate) -> ProfileUpdate:
         """Mark the address verified (and proven: no longer a guest's) unless the token does not prove it,
         and reset the failure count, if both are as read and a guessable code was not burned meanwhile."""
+        if not self.address_field:  # a passkey sign-in token: it proves no address
+            return users.reset_code_failures(update.set("updatedAt", self.now), users.PRE_AUTH, self.failures)
         verified = f"{self.address_field}Verification"
         if self.proves_address:
             update.set(verified, True).set(users.guest_flag(self.address_field), False).set("updatedAt", self.now)
@@ -104,6 +106,7 @@ class TokenUse:
             update.set("passwordHash", "").set("passwordUpdate", 0)
             # …and the MFA set up before: it may be someone else's authenticator and codes.
             update.set("mfa", False).remove(AUTHENTICATOR).remove(RECOVERY_CODES).remove(RECOVERY_SEALED)
+            update.remove(PASSKEYS)  # …and passkeys: a squatter's own way back in, needing no password
             if self.other_address:
                 update.remove(self.other_field).remove(f"{self.other_field}Verification")
                 update.remove(users.guest_flag(self.other_field)).remove(users.verified_at(self.other_field))
