@@ -18,6 +18,8 @@ from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
+from authcore import init_done
+
 REDACTED = "[redacted]"
 
 # Keys whose values never reach a log line, at any depth, compared without case, "-" or "_".
@@ -97,7 +99,9 @@ logger = Logger(logger_formatter=RedactingFormatter())
 
 def logged(handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A Lambda handler that logs one line per request: route, status, sourceIp, and what the handler
-    adds (errorType, userId). Correlation id = the API Gateway request id; nothing carries over."""
+    adds (errorType, userId). Correlation id = the API Gateway request id; nothing carries over.
+    Wrapping the handler ends init (see authcore.init_done)."""
+    init_done()
 
     @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
     @wraps(handler)
