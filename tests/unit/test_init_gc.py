@@ -18,7 +18,9 @@ import app
 event = json.load(open(sys.argv[1]))
 event["headers"].pop("X-Appwrite-Session", None)  # no session: answered without any AWS call
 imported = imported or gc.isenabled()
-context = types.SimpleNamespace(function_name="f", memory_limit_in_mb=512, invoked_function_arn="arn", aws_request_id="r")
+context = types.SimpleNamespace(
+    function_name="f", memory_limit_in_mb=512, invoked_function_arn="arn", aws_request_id="r"
+)
 status = app.lambda_handler(event, context)["statusCode"]
 print(json.dumps({"imported": imported, "served": gc.isenabled(), "frozen": gc.get_freeze_count(), "status": status}))
 """
