@@ -50,12 +50,13 @@ def header(event: dict[str, Any], name: str) -> str:
     headers are not changed while it is handled)."""
     global _lowered
     raw = event.get("headers") or {}
-    if _lowered[0] is not raw:
+    cached = _lowered  # read once: another thread (the local stack's) may replace it meanwhile
+    if cached[0] is not raw:
         lowered: dict[str, str] = {}
         for key, value in raw.items():
             lowered.setdefault(key.lower(), value or "")
-        _lowered = (raw, lowered)
-    return _lowered[1].get(name.lower(), "")
+        cached = _lowered = (raw, lowered)
+    return cached[1].get(name.lower(), "")
 
 
 def requested_project(event: dict[str, Any]) -> str:
