@@ -7,9 +7,11 @@ import base64
 import io
 
 import pytest
+import segno
 import zxingcpp
 from PIL import Image
 
+from authcore.services import avatars
 from local import template
 from local.gateway import Gateway, accepts_binary
 from tests.conftest import FUNCTIONS, TEMPLATE
@@ -146,6 +148,25 @@ def test_512_characters_of_unicode_read_back(api):
     answer = qr(api, text=UNICODE, size="1000")
     assert answer.status == 200, answer.body
     assert decoded(answer.body) == [UNICODE]
+
+
+def modules_across(text: str, margin: int) -> int:
+    """The symbol's width in modules, quiet zone included."""
+    return len(segno.make(text, error="m", micro=False, encoding="utf-8").matrix) + 2 * margin
+
+
+# Below about 2 pixels per module, nearest-neighbour scaling leaves modules too uneven for any scanner
+# (whichever mask the symbol has); from 3 on, every size reads back. Every size for an otpauth URI, the
+# code's real use with the default margin; every 5th or 9th size otherwise, to keep the test short.
+@pytest.mark.parametrize(
+    ("text", "margin", "step"), [(URI, 1, 1), (URI, 0, 5), (URI, 10, 5), (UNICODE, 1, 9), ("x" * 512, 10, 9)]
+)
+def test_every_size_from_three_pixels_a_module_reads_back(text, margin, step):
+    smallest = 3 * modules_across(text, margin)
+    unread = [
+        size for size in (*range(smallest, 1000, step), 1000) if decoded(avatars.qr_png(text, size, margin)) != [text]
+    ]
+    assert unread == []
 
 
 @pytest.mark.parametrize("text", ["Grüße aus Köln", "Ça va? Très bien.", "naïve façade"])

@@ -157,3 +157,13 @@ def test_the_local_loopback_rule_matches_loopback_origins_only(origin, loopback_
     assert not strict.loopback_origins  # the template's environment: the listed origins only
     assert not strict.origin_allowed(origin)
     assert dataclasses.replace(strict, loopback_origins=True).origin_allowed(origin) is loopback_rule
+
+
+def test_headers_are_found_by_any_case_and_each_event_reads_its_own():
+    first = {"headers": {"Origin": "https://a.example", "origin": "https://second.example", "X-Nuvix-Key": None}}
+    second = {"headers": {"ORIGIN": "https://b.example"}}
+    assert transport.header(first, "origin") == "https://a.example"  # the first of names differing in case
+    assert transport.header(second, "Origin") == "https://b.example"
+    assert transport.header(first, "ORIGIN") == "https://a.example"
+    assert transport.header(first, "X-Nuvix-Key") == ""
+    assert transport.header({"headers": None}, "Origin") == ""

@@ -18,6 +18,8 @@ from aws_lambda_powertools import Logger, single_metric
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit
 
+from authcore import init_done
+
 REDACTED = "[redacted]"
 
 # Keys whose values never reach a log line, at any depth, compared without case, "-" or "_".
@@ -100,7 +102,9 @@ logger = Logger(logger_formatter=RedactingFormatter())
 
 def logged(handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A Lambda handler that logs one line per request: route, status, sourceIp, and what the handler
-    adds (errorType, userId). Correlation id = the API Gateway request id; nothing carries over."""
+    adds (errorType, userId). Correlation id = the API Gateway request id; nothing carries over.
+    The end of the first request ends init (authcore.init_done): it builds the AWS client and the
+    route's validation models, much like an import."""
 
     @logger.inject_lambda_context(correlation_id_path="requestContext.requestId", clear_state=True)
     @wraps(handler)
@@ -109,7 +113,10 @@ def logged(handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Callable
         logger.append_keys(
             route=f"{event.get('httpMethod')} {event.get('resource')}", sourceIp=identity.get("sourceIp")
         )
-        response = handler(event, context)
+        try:
+            response = handler(event, context)
+        finally:
+            init_done()
         logger.info("request", extra={"status": response["statusCode"]})
         return response
 

@@ -1,6 +1,8 @@
-"""Route dependencies: who is calling, and which session they hold (with the MFA gate)."""
+"""Route dependencies: who is calling, and which session they hold (with the MFA gate).
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Powertools reads every dependency's annotations with
+`typing.get_type_hints` on every request, and string annotations would be compiled again each time.
+"""
 
 from typing import Annotated
 

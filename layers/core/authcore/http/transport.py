@@ -50,13 +50,23 @@ EXPOSED_HEADERS = ", ".join(
 )
 
 
+# The headers of the request being handled, by lower-case name, and the event's headers they came from.
+_lowered: tuple[dict[str, Any] | None, dict[str, str]] = (None, {})
+
+
 def header(event: dict[str, Any], name: str) -> str:
-    """A request header by case-insensitive name ("" when absent)."""
-    wanted = name.lower()
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == wanted:
-            return value or ""
-    return ""
+    """A request header by case-insensitive name ("" when absent; of names that differ only in case,
+    the first). A request reads a dozen, so the lower-case names are made once per event (an event's
+    headers are not changed while it is handled)."""
+    global _lowered
+    raw = event.get("headers") or {}
+    cached = _lowered  # read once: another thread (the local stack's) may replace it meanwhile
+    if cached[0] is not raw:
+        lowered: dict[str, str] = {}
+        for key, value in raw.items():
+            lowered.setdefault(key.lower(), value or "")
+        cached = _lowered = (raw, lowered)
+    return cached[1].get(name.lower(), "")
 
 
 def requested_project(event: dict[str, Any]) -> str:

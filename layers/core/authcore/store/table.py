@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import boto3
-from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import TypeSerializer
 from botocore.config import Config
 
 from authcore.config import settings
 
 _serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 _client = None
 
 PROFILE = "PROFILE"
@@ -51,26 +49,48 @@ def phone_key(phone: str) -> dict[str, str]:
 
 
 def marshal(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items()}
+    return {k: _attribute(v) for k, v in values.items()}
 
 
 def unmarshal(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+    return {k: _plain(v) for k, v in item.items()}
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal (everything we store is an integer), binaries as Binary."""
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, Binary):
-        return value.value
+def _attribute(value: Any) -> dict[str, Any]:
+    """One value as a DynamoDB attribute value. The kinds nearly every attribute has are written here
+    (boto3's TypeSerializer was a fifth of a request's own CPU); it does the rest (sets, bytes, None)."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {"M": {k: _attribute(v) for k, v in value.items()}}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+        return {"L": [_attribute(v) for v in value]}
+    return _serializer.serialize(value)
+
+
+def _plain(value: dict[str, Any]) -> Any:
+    """One DynamoDB attribute value as plain Python: numbers as int (everything we store is an
+    integer), binaries as bytes, sets as sets."""
+    ((kind, data),) = value.items()
+    if kind in ("S", "BOOL", "B"):
+        return data
+    if kind == "N":
+        return int(data)
+    if kind == "M":
+        return {k: _plain(v) for k, v in data.items()}
+    if kind == "L":
+        return [_plain(v) for v in data]
+    if kind == "NULL":
+        return None
+    if kind == "NS":
+        return {int(n) for n in data}
+    return set(data)  # SS, BS
 
 
 def scan_items(partition_prefix: str, sort_key: str) -> list[dict[str, Any]]:
