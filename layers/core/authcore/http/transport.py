@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -170,3 +171,12 @@ def preflight_headers(event: dict[str, Any]) -> dict[str, str]:
 def expired_cookies(event: dict[str, Any]) -> list[Cookie]:
     """Both session cookies, emptied and already expired."""
     return session_cookies(event, "", 0)
+
+
+QUERIES = re.compile(r"^queries(\[\d*\])?$")  # queries[0]=… (Appwrite's SDKs) or queries[]=…
+
+
+def queries(event: dict[str, Any]) -> list[str]:
+    """The request's Appwrite `queries[]` strings, in the order of their parameter names."""
+    raw = event.get("multiValueQueryStringParameters") or {}
+    return [value for name, values in sorted(raw.items()) if QUERIES.match(name) for value in values]

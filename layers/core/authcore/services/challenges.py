@@ -17,7 +17,7 @@ from authcore.models.caller import Caller
 from authcore.models.requests import CreateMfaChallenge, UpdateMfaChallenge
 from authcore.models.responses import MfaChallenge, Session
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, normalised_recovery_code
-from authcore.services import codes, limits, notices
+from authcore.services import activity, codes, limits, notices
 from authcore.services.auth import Principal, authenticate, reload
 from authcore.services.factors import predates_session, verified_authenticator
 from authcore.services.mfa import (
@@ -184,7 +184,9 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
             session_factors = mfa_store.factors_update(
                 session, factors, now, challenged=True, expire=expire, step_up=step_up
             )
-            challenges_store.complete(challenge, proof, session_factors, now, completed)
+            event = activity.RECOVERY_CODE_USED if factor == "recoveryCode" else activity.CHALLENGE_COMPLETED
+            log = activity.entry(user, event, caller)
+            challenges_store.complete(challenge, proof, session_factors, now, completed, log)
         except codes.WrongCodeError as wrong:
             burn = challenge[challenges_store.ATTEMPTS] + 1 >= MAX_WRONG_CODES
             failures = codes.failure_count(user, codes.MFA) if wrong.guess else None
@@ -194,6 +196,7 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
                 principal = reload(principal, also=(challenge_sk,))
                 continue  # counted meanwhile by a concurrent request: decide again on what is stored now
             observability.count("ChallengeFailed", factor=factor)
+            activity.record(user, activity.CHALLENGE_FAILED, caller)
             if failures is not None:
                 codes.count_failure(codes.MFA, failures)
             raise ApiError("user_invalid_token") from None

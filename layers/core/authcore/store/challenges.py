@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from authcore.store import users
+from authcore.store import logs, users
 from authcore.store.errors import SpentError, StaleError
 from authcore.store.mfa import FactorProof, transact
 from authcore.store.ratelimit import Charge
@@ -53,9 +53,11 @@ def complete(
     session_factors: dict[str, Any],
     now_ms: int,
     completion: SessionCompletion | None = None,
+    log: dict[str, Any] | None = None,
 ) -> None:
     """Delete the challenge, give the session its factor and record the proof on the profile, at once;
-    with `completion`, also record that the session passed the gate and end what the cap ends for it.
+    with `completion`, also record that the session passed the gate and end what the cap ends for it; and
+    write the activity `log` item.
 
     SpentError when the challenge is gone (completed, burnt, expired); StaleError when the profile or
     the session changed since they were read.
@@ -68,6 +70,7 @@ def complete(
         {"Update": session_factors},
         {"Update": profile.as_update(user_key(user_id))},
         *evicted,
+        *([logs.put(log)] if log else []),
     ]
     try:
         client().transact_write_items(TransactItems=items)
