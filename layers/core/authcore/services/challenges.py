@@ -190,13 +190,13 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
         except codes.WrongCodeError as wrong:
             burn = challenge[challenges_store.ATTEMPTS] + 1 >= MAX_WRONG_CODES
             failures = codes.failure_count(user, codes.MFA) if wrong.guess else None
+            log = activity.entry(user, activity.CHALLENGE_FAILED, caller) if wrong.guess else None
             try:
-                challenges_store.record_wrong_code(challenge, failures, burn, now)
+                challenges_store.record_wrong_code(challenge, failures, burn, now, log)
             except StaleError:
                 principal = reload(principal, also=(challenge_sk,))
                 continue  # counted meanwhile by a concurrent request: decide again on what is stored now
             observability.count("ChallengeFailed", factor=factor)
-            activity.record(user, activity.CHALLENGE_FAILED, caller)
             if failures is not None:
                 codes.count_failure(codes.MFA, failures)
             raise ApiError("user_invalid_token") from None

@@ -82,9 +82,12 @@ def complete(
         raise StaleError() from error
 
 
-def record_wrong_code(challenge: dict[str, Any], failures: int | None, burn: bool, now_ms: int) -> None:
+def record_wrong_code(
+    challenge: dict[str, Any], failures: int | None, burn: bool, now_ms: int, log: dict[str, Any] | None = None
+) -> None:
     """Count a wrong code on the challenge (deleting it when `burn`) and, unless `failures` is None,
-    on the user's MFA count, at once, if both counts are as read; StaleError otherwise."""
+    on the user's MFA count, and write the activity `log` item, at once, if both counts are as read;
+    StaleError otherwise."""
     key = marshal(key_of(challenge))
     condition = _as_read(challenge, now_ms)
     if burn:
@@ -98,4 +101,4 @@ def record_wrong_code(challenge: dict[str, Any], failures: int | None, burn: boo
     if failures is not None:
         failure = users.code_failure(users.MFA, failures, now_ms)
         items.append({"Update": failure.as_update(user_key(challenge["userId"]))})
-    transact(items)
+    transact(items, log)
