@@ -1,6 +1,6 @@
 """The Appwrite web SDK suite in Node (tests/js/node, `node --test`), run against a local stack of this module's own.
 
-The suite signs up 7 accounts through `POST /account` (10 per IP per hour), so it gets a server to itself rather
+The suite signs up 8 accounts through `POST /account` (10 per IP per hour), so it gets a server to itself rather
 than spending the shared one's budget. Its TAP summary must show tests that ran and none failed, cancelled or
 skipped; a `todo` test (a known production bug, see its reason) must still fail, as a strict xfail would.
 """

@@ -40,6 +40,7 @@ from tests.e2e.helpers import (
 
 SERVED = {
     "get",
+    "update_status",  # tests/e2e/test_activity_log.py
     "create",
     "update_email",
     "update_name",
@@ -97,7 +98,6 @@ NOT_SERVED = {
     "create_id_token_session",
     "update_magic_url_session",
     "update_phone_session",
-    "update_status",
     "create_magic_url_token",
     "create_o_auth2_token",
     "create_passkey_token",

@@ -1,5 +1,5 @@
 // The web SDK's methods this API does not serve (consents, identities, JWTs, password recovery, anonymous / OAuth /
-// magic-URL / ID-token sessions, status, push targets, email-verification OTP, the deprecated updatePhoneSession,
+// magic-URL / ID-token sessions, push targets, email-verification OTP, the deprecated updatePhoneSession,
 // client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown route to, with an
 // AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
 import assert from 'node:assert/strict';
@@ -28,7 +28,6 @@ const UNSERVED_ACCOUNT_CALLS = {
   createIdTokenSession: (a) => a.createIdTokenSession({ provider: 'google', idToken: 'x' }),
   updateMagicURLSession: (a) => a.updateMagicURLSession({ userId: 'u1', secret: 's1' }),
   updatePhoneSession: (a) => a.updatePhoneSession({ userId: 'u1', secret: 's1' }),
-  updateStatus: (a) => a.updateStatus(),
   createPushTarget: (a) => a.createPushTarget({ targetId: 'p1', identifier: 'device' }),
   updatePushTarget: (a) => a.updatePushTarget({ targetId: 'p1', identifier: 'device' }),
   deletePushTarget: (a) => a.deletePushTarget({ targetId: 'p1' }),

@@ -23,7 +23,8 @@ class Principal:
 
 def _load(
     user_id: str, secret_digest: str, with_all_sessions: bool = False, also: tuple[str, ...] = ()
-) -> Principal | None:
+) -> tuple[dict[str, Any] | None, Principal | None]:
+    """The user the credential names (None if unknown) and the live session's principal (None if none)."""
     now = now_ms()
     items: dict[str, dict[str, Any]] = {}
     if with_all_sessions:
@@ -39,8 +40,8 @@ def _load(
         if session and session["expire"] <= now:
             session = None
     if user is None or session is None:
-        return None
-    return Principal(user=user, session=session, sessions=live, items=items)
+        return user, None
+    return user, Principal(user=user, session=session, sessions=live, items=items)
 
 
 def find_session(
@@ -51,14 +52,16 @@ def find_session(
     `also` names more items of the user's partition (by sort key) to read in the same round trip.
     """
     user_id, secret = credential
-    return _load(user_id, digest(secret), with_all_sessions, also)
+    return _load(user_id, digest(secret), with_all_sessions, also)[1]
 
 
-def _checked(principal: Principal | None) -> Principal:
+def _checked(user: dict[str, Any] | None, principal: Principal | None) -> Principal:
+    """A blocked user's credential answers user_blocked even when blocking ended its session (it always
+    does): the app learns why, as with Appwrite, whose blocks keep sessions."""
+    if user is not None and not user.get("status", True):
+        raise ApiError("user_blocked")
     if principal is None:
         raise ApiError("general_unauthorized_scope")
-    if not principal.user.get("status", True):
-        raise ApiError("user_blocked")
     return principal
 
 
@@ -66,9 +69,12 @@ def authenticate(
     credential: tuple[str, str] | None, with_all_sessions: bool = False, also: tuple[str, ...] = ()
 ) -> Principal:
     """The caller's principal; 401 without a live session, 401 user_blocked for a blocked account."""
-    return _checked(find_session(credential, with_all_sessions, also) if credential else None)
+    if not credential:
+        raise ApiError("general_unauthorized_scope")
+    user_id, secret = credential
+    return _checked(*_load(user_id, digest(secret), with_all_sessions, also))
 
 
 def reload(principal: Principal, also: tuple[str, ...] = ()) -> Principal:
     """The same session read again (after a concurrent write changed it), with the same checks."""
-    return _checked(_load(principal.user["userId"], principal.session["digest"], also=also))
+    return _checked(*_load(principal.user["userId"], principal.session["digest"], also=also))
