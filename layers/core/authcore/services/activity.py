@@ -6,7 +6,8 @@ Recording an event is one line in the flow that makes it:
 
 or, in a flow that already writes a transaction, no extra round trip:
 
-    item = activity.entry(user, activity.SESSION_CREATED, caller)   # then logs_store.put(item) in the transaction
+    log = activity.entry(user, activity.SESSION_CREATED, caller)    # passed as `log=` to the store write,
+                                                                    # which adds store/logs.py put(log) to it
 
 An event in a transaction is written if and only if the change is (an audit trail cannot lose it). An event
 written on its own comes after the change: a failed write cannot undo the change, so it never changes the
@@ -122,7 +123,8 @@ def _version(part: Any) -> str:
 @lru_cache(maxsize=256)
 def client_fields(user_agent: str) -> dict[str, str]:
     """The Session/Log client fields of a User-Agent, by ua-parser (Browserscope's rules): os, client and
-    device as far as it tells; the codes and engine are Appwrite's (Matomo's) for the common ones, else ""."""
+    device as far as it tells; the codes, engine and type ("browser") are Appwrite's (Matomo's) for the common
+    browsers, any other client it names is a "library" (curl, an HTTP package), the rest ""."""
     from ua_parser import parse  # only here: reading the log pays for the parser, no sign-in does
 
     parsed = parse(user_agent) if user_agent else None
@@ -131,7 +133,7 @@ def client_fields(user_agent: str) -> dict[str, str]:
         "osCode": MATOMO_OS_CODES.get(os_.family, "") if os_ else "",
         "osName": os_.family if os_ else "",
         "osVersion": _version(os_),
-        "clientType": "browser" if agent else "",
+        "clientType": ("browser" if agent.family in ENGINES else "library") if agent else "",
         "clientCode": MATOMO_CLIENT_CODES.get(agent.family, "") if agent else "",
         "clientName": agent.family if agent else "",
         "clientVersion": _version(agent),

@@ -136,9 +136,7 @@ def end_sessions(
     `log` item in the same write."""
     changes = profile_changes or {}
     if not digests and not changes:
-        if log:
-            logs.write(log)
-        return  # nothing else to write (DynamoDB refuses an empty update)
+        return  # nothing to write (DynamoDB refuses an empty update), nor to log
     names = {f"#f{i}": f for i, f in enumerate(changes)}
     if digests:
         names.update({"#sessions": "sessions", **{f"#d{i}": d for i, d in enumerate(digests)}})
