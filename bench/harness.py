@@ -130,6 +130,9 @@ def walk(api: Api, run: int) -> None:
     _ok(api("create_email_verification_otp", {}, session=anonymous), "create_email_verification_otp")
     code = {"userId": decode_credential(anonymous)[0], "secret": sent.code(f"anonymous-{email3}")}
     _ok(api("update_email_verification_otp", code), "update_email_verification_otp")
+    # The activity log, then the account blocks itself (issue 17): its sessions end.
+    _ok(api("list_logs", session=anonymous), "list_logs")
+    _ok(api("update_status", {}, session=anonymous), "update_status")
     # Password recovery by link and by code (issue 17), on the account whose sessions just ended.
     lift_cooldowns()
     _ok(api("create_recovery", {"email": email2, "url": "http://localhost:3000/r"}), "create_recovery")

@@ -45,6 +45,13 @@ def fresh_server() -> Iterator[str]:
 
 
 @pytest.fixture
+def own_server() -> Iterator[str]:
+    """A server for one test alone (each case of a parametrized test gets its own)."""
+    for stack in _serve():
+        yield stack.base_url
+
+
+@pytest.fixture
 def email() -> str:
     """A fresh, never used email address."""
     return unique_email()

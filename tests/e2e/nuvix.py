@@ -77,14 +77,12 @@ SERVED = {
     "createRecovery": ("POST", "/account/recovery", ("email", "url")),
     "updateRecovery": ("PUT", "/account/recovery", ("userId", "secret", "password")),
     "createJWT": ("POST", "/account/jwts", ()),
+    "listLogs": ("GET", "/account/logs", ("queries",)),
+    "updateStatus": ("PATCH", "/account/status", ()),
 }
 NOT_SERVED = {
     "listIdentities": ("GET", "/account/identities", ("queries",)),
     "deleteIdentity": ("DELETE", "/account/identities/{identityId}", ("identityId",)),
-    "listLogs": ("GET", "/account/logs", ("queries",)),
-    "createRecovery": ("POST", "/account/recovery", ("email", "url")),
-    "updateRecovery": ("PUT", "/account/recovery", ("userId", "secret", "password")),
-    "updateStatus": ("PATCH", "/account/status", ()),
     "createPushTarget": ("POST", "/account/targets/push", ("targetId", "identifier", "providerId")),
     "updatePushTarget": ("PUT", "/account/targets/{targetId}/push", ("targetId", "identifier")),
     "deletePushTarget": ("DELETE", "/account/targets/{targetId}/push", ("targetId",)),

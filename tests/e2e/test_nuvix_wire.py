@@ -293,6 +293,26 @@ def test_server_side_client_with_set_session(fresh_server: str) -> None:
 # --- account ------------------------------------------------------------------------------------------------------
 
 
+def test_list_logs_and_update_status_as_the_nuvix_sdk_sends_them(fresh_server: str) -> None:
+    """Issue 17: the activity log (read as `data`, as the SDK reads lists) and self-block from a page on another
+    site: the answer to the block empties the stored fallback credential, and the account answers user_blocked."""
+    client = nuvix(fresh_server)
+    account, browser = client.account, client.browser
+    user, email = sign_up(client, "Lou")
+    raises(lambda: account.createEmailPasswordSession(email, "not the password"), 401, "user_invalid_credentials")
+    account.createEmailPasswordSession(email, PASSWORD)
+    logs = account.listLogs()
+    assert_sent(client, "GET", "/account/logs", None)
+    assert logs["total"] == 2 and logs["logs"] == logs["data"]
+    assert [log["event"] for log in logs["data"]] == ["session.create", "session.create.failed"]
+    assert {log["userId"] for log in logs["data"]} == {user["$id"]} and logs["data"][0]["mode"] == "user"
+    blocked = account.updateStatus()
+    assert_sent(client, "PATCH", "/account/status", {})
+    assert set(blocked) == USER_FIELDS and blocked["status"] is False
+    assert browser.local_storage[FALLBACK_KEY] == "{}"
+    raises(lambda: account.createEmailPasswordSession(email, PASSWORD), 401, "user_blocked")
+
+
 def test_profile_calls(fresh_server: str) -> None:
     client = nuvix(fresh_server)
     account = client.account

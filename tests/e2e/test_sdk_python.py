@@ -45,6 +45,7 @@ from tests.e2e.helpers import (
 
 SERVED = {
     "get",
+    "update_status",  # tests/e2e/test_activity_log.py
     "create",
     "update_email",
     "update_name",
@@ -108,7 +109,6 @@ NOT_SERVED = {
     "delete_identity",
     "list_memberships",
     "create_id_token_session",
-    "update_status",
     "create_o_auth2_token",
 }
 

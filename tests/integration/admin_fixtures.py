@@ -49,6 +49,7 @@ def walk_admin(
     step("users_get", api("users_get", path=target, headers=headers))
     step("users_list_mfa_factors", api("users_list_mfa_factors", path=target, headers=headers))
     step("users_list_sessions", api("users_list_sessions", path=target, headers=headers))
+    step("users_list_logs", api("users_list_logs", path=target, headers=headers))
     step("users_get_mfa_recovery_codes", api("users_get_mfa_recovery_codes", path=target, headers=headers))
     step("users_update_mfa_recovery_codes", api("users_update_mfa_recovery_codes", {}, path=target, headers=headers))
     step("users_update_mfa", api("users_update_mfa", {"mfa": False}, path=target, headers=headers))

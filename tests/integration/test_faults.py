@@ -475,21 +475,21 @@ WRITE_PATHS: dict[str, WritePath] = {
         after_challenge,
         lambda w, c: w.api("delete_mfa_authenticator", {}, **_session(c), path={"type": "totp"}),
         204,
-        (BATCH, UPDATE, SEND_EMAIL),
+        (BATCH, TRANSACT, SEND_EMAIL),  # the profile and its activity log item (issue 17)
         _check_authenticator_removed,
     ),
     "recovery codes create": WritePath(
         verified_email,
         lambda w, c: w.api("create_mfa_recovery_codes", {}, **_session(c)),
         201,
-        (BATCH, SECRET, ENCRYPT, UPDATE, SEND_EMAIL),
+        (BATCH, SECRET, ENCRYPT, TRANSACT, SEND_EMAIL),  # the profile and its activity log item (issue 17)
         _check_new_recovery_codes,
     ),
     "recovery codes regenerate": WritePath(
         then(after_challenge, _recovery_codes),
         lambda w, c: w.api("update_mfa_recovery_codes", {}, **_session(c)),
         200,
-        (BATCH, SECRET, ENCRYPT, UPDATE, SEND_EMAIL),
+        (BATCH, SECRET, ENCRYPT, TRANSACT, SEND_EMAIL),  # the profile and its activity log item (issue 17)
         _check_new_recovery_codes,
     ),
     "challenge create, totp": WritePath(
@@ -545,7 +545,7 @@ WRITE_PATHS: dict[str, WritePath] = {
         mfa_on_after_challenge,
         lambda w, c: w.api("update_mfa", {"mfa": False}, **_session(c)),
         200,
-        (BATCH, UPDATE, SEND_EMAIL),
+        (BATCH, TRANSACT, SEND_EMAIL),  # the profile and its activity log item (issue 17)
         account_shows(mfa=False),
     ),
 }

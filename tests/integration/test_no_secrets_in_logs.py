@@ -158,6 +158,13 @@ def account_and_password(api) -> str:
     expect(api("update_password", {"password": NEW_PASSWORD, "oldPassword": WRONG_PASSWORD}, session=session), 401)
     expect(api("update_password", {"password": [MISTYPED_PASSWORD], "oldPassword": PASSWORD}, session=session), 400)
     expect(api("update_password", {"password": NEW_PASSWORD, "oldPassword": PASSWORD}, session=session), 200)
+    expect(api("list_logs", session=session), 200)  # the failed sign-in and its ip are there, no password
+    expect(api("list_logs", session=session, query={"queries[0]": "not json"}), 400)
+    # Self-block, of an account of its own (a blocked one is of no further use to the flow).
+    expect(api("create_account", {**sign_up, "email": "blocked@example.com"}), 201)
+    expect(api("update_status", {}), 401)
+    blocked = expect(api.sign_in("blocked@example.com", PASSWORD), 201).credential
+    expect(api("update_status", {}, session=blocked), 200)
     return session
 
 

@@ -65,10 +65,12 @@ EXPECTED = {
     "list_mfa_factors": ["BatchGetItem"],
     "create_mfa_authenticator": ["BatchGetItem", "UpdateItem"],
     "update_mfa_authenticator": ["BatchGetItem", "TransactWriteItems"],  # profile + the session's factors
-    "delete_mfa_authenticator": ["BatchGetItem", "UpdateItem"],
-    "create_mfa_recovery_codes": ["BatchGetItem", "UpdateItem"],
+    # Issue 17: a change of factors writes its activity log item in the same write, so the profile's lone
+    # UpdateItem became a transaction of two (same round trips, the audit trail never lost).
+    "delete_mfa_authenticator": ["BatchGetItem", "TransactWriteItems"],
+    "create_mfa_recovery_codes": ["BatchGetItem", "TransactWriteItems"],
     "get_mfa_recovery_codes": ["BatchGetItem"],
-    "update_mfa_recovery_codes": ["BatchGetItem", "UpdateItem"],
+    "update_mfa_recovery_codes": ["BatchGetItem", "TransactWriteItems"],
     # The issue's budgets: creating an email/phone challenge ≤ 2 calls plus one send (the limit, the
     # cooldown and the challenge in one transaction); completing any challenge ≤ 2 (session, user and
     # challenge in one read; challenge delete + session factors + profile in one transaction).
@@ -84,8 +86,11 @@ EXPECTED = {
     "create_recovery_otp": ["BatchGetItem", "TransactWriteItems"],
     "update_recovery": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
     "update_recovery_otp": ["TransactWriteItems", "BatchGetItem", "TransactWriteItems"],
+    # Issue 17: the block, every session it ends and its log item in one transaction, after the sessions' query.
+    "update_status": ["Query", "TransactWriteItems"],
+    "list_logs": ["BatchGetItem", "Query"],  # the gated session, then the log newest first (one page)
 }
-MFA_OFF = ["BatchGetItem", "UpdateItem"]  # mfa:false touches the profile alone: a plain UpdateItem
+MFA_OFF = ["BatchGetItem", "TransactWriteItems"]  # mfa:false: the profile and the log item (was a lone UpdateItem)
 
 # Calls to other AWS services per request, from a fresh container (the code key is fetched once per
 # container, on the first code a function hashes; a link secret needs no key).
@@ -234,6 +239,7 @@ def test_round_trips_per_endpoint(api, dynamo_calls):
         "update_session": {"path": {"sessionId": "current"}},
         "delete_session": {"path": {"sessionId": other_id}},
         "update_password": {"body": {"password": "new password 123", "oldPassword": PASSWORD}},
+        "list_logs": {},
     }
     for name, request in requests.items():
         answer = api(name, request.get("body"), session=session, path=request.get("path"))
@@ -246,6 +252,9 @@ def test_round_trips_per_endpoint(api, dynamo_calls):
     assert dynamo_calls.operations == EXPECTED["delete_sessions"]
     assert api.sign_up("grace@example.com")
     assert dynamo_calls.operations == EXPECTED["create_account"]
+    grace = api.session_for("grace@example.com")
+    assert api("update_status", {}, session=grace).status == 200
+    assert dynamo_calls.operations == EXPECTED["update_status"]
 
 
 def test_incomplete_sessions_cost_what_complete_ones_do(api, dynamo_calls, user_id_of):
@@ -386,11 +395,13 @@ def test_failed_code_requests_stay_cheap(api, sent, dynamo_calls, external_calls
     assert api("create_session", {"userId": user_id, "secret": "abc"}).status == 401
     assert dynamo_calls.operations == ["TransactWriteItems"] and external_calls.last == []  # no key, no read
     assert api("create_session", {"userId": user_id, "secret": wrong}).status == 401
-    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem"]  # + the failure count
+    # + the failure count, + the failed sign-in's log item (issue 17: the count's UpdateItem returns the
+    # item when its condition fails, which a transaction item cannot do as cheaply)
+    assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem", "PutItem"]
     # The 5th wrong code burns the live codes in that same write; the burned code is refused on the read alone.
     for _ in range(users_store.BURN_AFTER - 1):
         assert api("create_session", {"userId": user_id, "secret": wrong}).status == 401
-        assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem"]
+        assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem", "UpdateItem", "PutItem"]
     assert api("create_session", {"userId": user_id, "secret": code}).status == 401
     assert dynamo_calls.operations == ["TransactWriteItems", "BatchGetItem"]  # as a spent code does
     stored = users_store.get_user(user_id)
@@ -411,7 +422,9 @@ def test_unauthenticated_and_failed_requests_stay_cheap(api, dynamo_calls):
     assert dynamo_calls.operations == []  # no credential: no DynamoDB call at all
     api.sign_up()
     assert api.sign_in(password="wrong password").status == 401
-    assert dynamo_calls.operations == ["UpdateItem", "GetItem"]
+    assert dynamo_calls.operations == ["UpdateItem", "GetItem", "PutItem"]  # + the failed sign-in's log item
+    assert api.sign_in("nobody@example.com").status == 401
+    assert dynamo_calls.operations == ["UpdateItem", "TransactWriteItems"]  # unknown email: no user, no log item
 
 
 # --- MFA (issue 4) --------------------------------------------------------------------------------
@@ -732,17 +745,21 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls,
         ("update_session", None, {"sessionId": "current"}),
         ("delete_session", None, {"sessionId": other_id}),
         ("update_password", {"password": "new password 123", "oldPassword": PASSWORD}, None),
+        ("list_logs", None, None),
         ("delete_sessions", None, None),
     ]:
         assert api(name, body, session=session, path=path).status < 300, name
     for _ in range(10):  # fill the session cap so that sign-in evicts
         api.sign_in("n@example.com", "new password 123")
     _exercise_jwt_functions(api, user_id_of)
+    api.sign_up("blocked@example.com")
+    assert api("update_status", {}, session=api.session_for("blocked@example.com")).status == 200
     _exercise_code_functions(api, sent, external_calls)
     _exercise_recovery_functions(api, sent, external_calls)
     _exercise_mfa_functions(api, sent, external_calls)
-    walk_admin(api, sent, _succeeds)
     lift_rate_limits()  # more sign-ups than one address may make in an hour
+    walk_admin(api, sent, _succeeds)
+    lift_rate_limits()
     walk_passkeys(api, sent, _succeeds)
     key = key_headers()
     for _ in range(11):  # past the session cap: a server-made session evicts the oldest
@@ -807,10 +824,11 @@ ADMIN_STEPS: dict[str, tuple[list[str], list[str]]] = {
     "users_list_mfa_factors": ([*KEY_CHECK, "GetItem"], []),
     "users_list_sessions": ([*KEY_CHECK, "Query"], []),
     "users_get_mfa_recovery_codes": ([*KEY_CHECK, "GetItem"], [DECRYPT, CODE_KEY]),
-    "users_update_mfa_recovery_codes": ([*KEY_CHECK, "GetItem", "UpdateItem"], [CODE_KEY, ENCRYPT, NOTIFY]),
-    "users_update_mfa": ([*KEY_CHECK, "GetItem", "UpdateItem"], [NOTIFY]),
-    "users_delete_mfa_authenticator": ([*KEY_CHECK, "GetItem", "UpdateItem"], [NOTIFY]),
-    "users_create_mfa_recovery_codes": ([*KEY_CHECK, "GetItem", "UpdateItem"], [CODE_KEY, ENCRYPT]),
+    # Issue 17: each change of factors writes the user's log item (mode "admin") in the same write.
+    "users_update_mfa_recovery_codes": ([*KEY_CHECK, "GetItem", "TransactWriteItems"], [CODE_KEY, ENCRYPT, NOTIFY]),
+    "users_update_mfa": ([*KEY_CHECK, "GetItem", "TransactWriteItems"], [NOTIFY]),
+    "users_delete_mfa_authenticator": ([*KEY_CHECK, "GetItem", "TransactWriteItems"], [NOTIFY]),
+    "users_create_mfa_recovery_codes": ([*KEY_CHECK, "GetItem", "TransactWriteItems"], [CODE_KEY, ENCRYPT]),
     "users_delete_session": ([*KEY_CHECK, "Query", "TransactWriteItems"], []),
     "users_delete_sessions": ([*KEY_CHECK, "Query", "TransactWriteItems"], []),
     "users_create": ([*KEY_CHECK, "TransactWriteItems"], []),  # profile + email index
@@ -818,7 +836,10 @@ ADMIN_STEPS: dict[str, tuple[list[str], list[str]]] = {
     "users_update_email_verification": ([*KEY_CHECK, "UpdateItem"], []),  # no read: the update's condition
     "users_update_phone_verification": ([*KEY_CHECK, "UpdateItem"], []),
     "users_create_session": ([*KEY_CHECK, "GetItem", "TransactWriteItems"], []),
-    "users_update_status": ([*KEY_CHECK, "UpdateItem"], []),
+    # Issue 17: blocking ends every session (else an unblock revives them, a thief's too) with the log item in
+    # one transaction; the sessions come from one query (was one UpdateItem).
+    "users_update_status": ([*KEY_CHECK, "Query", "TransactWriteItems"], []),
+    "users_list_logs": ([*KEY_CHECK, "GetItem", "Query"], []),  # 404 for an unknown user, then the log
     # profile + index items in one transaction, then the rest of the partition
     "users_delete": ([*KEY_CHECK, "GetItem", "TransactWriteItems", "Query", "BatchWriteItem"], []),
 }
@@ -864,6 +885,7 @@ def test_users_read_functions_may_update_only_the_key_item():
         "users_list_mfa_factors",
         "users_list_sessions",
         "users_get_mfa_recovery_codes",
+        "users_list_logs",
     }
     for name in readers:
         statements = [s for policy in FUNCTIONS[name].policies for s in policy.get("Statement", [])]

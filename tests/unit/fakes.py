@@ -65,7 +65,7 @@ class FakeSessions:
         self.stale_times = stale_times
         self.attempts = 0
 
-    def create_session(self, user, session, evict, sign_in_counter=None, token_use=None) -> None:
+    def create_session(self, user, session, evict, sign_in_counter=None, token_use=None, log=None) -> None:
         self.attempts += 1
         if self.stale_times:
             self.stale_times -= 1
@@ -87,6 +87,16 @@ class FakeSessions:
             counts = self.users.emails[email]["signIn"]
             counts["n"] -= 1
             counts.pop(source, None)
+
+
+class FakeLogs:
+    """Activity log items written on their own (services/activity.py `record`)."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def write(self, item: dict[str, Any]) -> None:
+        self.items.append(item)
 
 
 class FakeRateLimit:

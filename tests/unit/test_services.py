@@ -6,9 +6,9 @@ from authcore.errors import ApiError
 from authcore.models.caller import Caller
 from authcore.models.requests import CreateAccount, EmailPasswordSession
 from authcore.security import passwords
-from authcore.services import accounts, limits, sessions
+from authcore.services import accounts, activity, limits, sessions
 
-from .fakes import FakeRateLimit, FakeSessions, FakeUsers
+from .fakes import FakeLogs, FakeRateLimit, FakeSessions, FakeUsers
 
 pytestmark = pytest.mark.usefixtures("steady_rate_window")
 
@@ -24,6 +24,7 @@ def store(monkeypatch):
         monkeypatch.setattr(module, "users_store", users)
         monkeypatch.setattr(module, "sessions_store", session_store)
     monkeypatch.setattr(limits, "ratelimit", FakeRateLimit())
+    monkeypatch.setattr(activity, "logs_store", FakeLogs())
     return users, session_store
 
 

@@ -1,6 +1,6 @@
-// The web SDK's methods this API does not serve (consents, identities, OAuth / ID-token sessions, status,
-// push targets, client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown
-// route to, with an AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
+// The web SDK's methods this API does not serve (consents, identities, OAuth / ID-token sessions, push targets,
+// client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown route to, with
+// an AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -19,7 +19,6 @@ const UNSERVED_ACCOUNT_CALLS = {
   listIdentities: (a) => a.listIdentities(),
   deleteIdentity: (a) => a.deleteIdentity({ identityId: 'i1' }),
   createIdTokenSession: (a) => a.createIdTokenSession({ provider: 'google', idToken: 'x' }),
-  updateStatus: (a) => a.updateStatus(),
   createPushTarget: (a) => a.createPushTarget({ targetId: 'p1', identifier: 'device' }),
   updatePushTarget: (a) => a.updatePushTarget({ targetId: 'p1', identifier: 'device' }),
   deletePushTarget: (a) => a.deletePushTarget({ targetId: 'p1' }),

@@ -178,8 +178,8 @@ def _json(model: BaseModel) -> str:
     return model.model_dump_json(by_alias=True)
 
 
-def ok(model: BaseModel, headers: dict[str, str] | None = None) -> Response:
-    return Response(200, JSON, _json(model), headers=headers)
+def ok(model: BaseModel, headers: dict[str, str] | None = None, cookies: list[Cookie] | None = None) -> Response:
+    return Response(200, JSON, _json(model), headers=headers, cookies=cookies)
 
 
 def created(model: BaseModel, headers: dict[str, str] | None = None, cookies: list[Cookie] | None = None) -> Response:

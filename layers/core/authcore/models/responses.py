@@ -176,3 +176,37 @@ class Preferences(Model):
     """A free JSON object."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class Log(Model):
+    """One security event of a user (Appwrite's Log model). Client fields are "" where unknown."""
+
+    event: str
+    userId: str
+    userEmail: str
+    userName: str
+    mode: str
+    ip: str
+    time: str
+    osCode: str
+    osName: str
+    osVersion: str
+    clientType: str
+    clientCode: str
+    clientName: str
+    clientVersion: str
+    clientEngine: str
+    clientEngineVersion: str
+    deviceName: str
+    deviceBrand: str
+    deviceModel: str
+    countryCode: str
+    countryName: str
+
+
+class LogList(Model):
+    """Appwrite's LogList; the Nuvix SDK reads `data` in lists, so it is sent too (as in SessionList)."""
+
+    total: int
+    logs: list[Log]
+    data: list[Log]

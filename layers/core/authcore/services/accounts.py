@@ -13,7 +13,7 @@ from authcore.models.requests import CreateAccount, UpdateEmail, UpdateName, Upd
 from authcore.models.responses import Account, Preferences
 from authcore.observability import logger
 from authcore.security.passwords import hash_password, verify_password
-from authcore.services import limits
+from authcore.services import activity, limits
 from authcore.services.auth import Principal
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
@@ -121,6 +121,9 @@ def _set_by_guest(principal: Principal) -> bool:
     return principal.session.get("provider") == "anonymous" and not proven
 
 
+ADDRESS_UPDATED = {"email": activity.EMAIL_UPDATED, "phone": activity.PHONE_UPDATED}
+
+
 def _change_address(principal: Principal, kind: str, new: str, password: str, caller: Caller) -> Account:
     """Move the account to a new email or phone, set by a signed-in session: its first proof never wipes
     anything (API.md §7), unless that session is an anonymous one (_set_by_guest). A verified address changed
@@ -136,7 +139,8 @@ def _change_address(principal: Principal, kind: str, new: str, password: str, ca
         "updatedAt": now_ms(),
     }
     try:
-        users_store.change_address(user["userId"], kind, user.get(kind, ""), new, changes)
+        log = activity.entry(user, ADDRESS_UPDATED[kind], caller)
+        users_store.change_address(user["userId"], kind, user.get(kind, ""), new, changes, log)
     except (ConflictError, StaleError):
         raise ApiError(f"user_{kind}_already_exists") from None
     if user.get(kind) and user.get(f"{kind}Verification"):
@@ -154,14 +158,15 @@ def update_phone(principal: Principal, body: UpdatePhone, caller: Caller) -> Acc
     return _change_address(principal, "phone", body.phone, body.password, caller)
 
 
-def update_password(principal: Principal, body: UpdatePassword) -> Account:
+def update_password(principal: Principal, body: UpdatePassword, caller: Caller) -> Account:
     """Set a new password and end every other session of the user (a thief's included)."""
     user = principal.user
     _confirm_identity(principal, body.oldPassword)
     now = now_ms()
     changes = {"passwordHash": hash_password(body.password), "passwordUpdate": now, "updatedAt": now}
     others = [d for d in user.get("sessions", {}) if d != principal.session["digest"]]
-    sessions_store.end_sessions(user["userId"], others, profile_changes=changes)
+    log = activity.entry(user, activity.PASSWORD_UPDATED, caller)
+    sessions_store.end_sessions(user["userId"], others, profile_changes=changes, log=log)
     return account_model({**user, **changes})
 
 
@@ -176,3 +181,24 @@ def get_prefs(principal: Principal) -> Preferences:
 def update_prefs(principal: Principal, body: UpdatePrefs) -> Account:
     prefs = json_limits.dumps(body.prefs)
     return account_model(users_store.update_user(principal.user["userId"], {"prefs": prefs, "updatedAt": now_ms()}))
+
+
+def set_status(user: dict[str, Any], sessions: list[str], status: bool, caller: Caller | None, mode: str) -> Account:
+    """Block (false) or unblock a user, with its activity log item, in one write (the Users API and the
+    user's own block share it). Blocking also ends the `sessions` (digests): left in place, they would
+    work again the moment an operator unblocks, a thief's among them."""
+    changes = {"status": status, "updatedAt": now_ms()}
+    log = activity.entry(user, activity.STATUS_UPDATED, caller, mode)
+    sessions_store.end_sessions(user["userId"], [] if status else sessions, profile_changes=changes, log=log)
+    return account_model({**user, **changes})
+
+
+def block_self(principal: Principal, caller: Caller) -> Account:
+    """The user blocks their own account (Appwrite's updateStatus): every session ends, sign-ins answer
+    401 user_blocked until an operator unblocks. With MFA on, only right after a challenge (API.md §7):
+    a stolen session alone cannot lock the owner out (docs/security.md)."""
+    from authcore.services.mfa import require_recent_challenge_if_mfa  # only here: keeps KMS off the cold path
+
+    require_recent_challenge_if_mfa(principal)
+    digests = {s["digest"] for s in principal.sessions} | set(principal.user.get("sessions", {}))
+    return set_status(principal.user, sorted(digests), False, caller, activity.USER)

@@ -18,6 +18,7 @@ from authcore.models.requests import CreateUser, UpdatePasskey
 from authcore.models.responses import (
     Account,
     Jwt,
+    LogList,
     MfaFactors,
     MfaRecoveryCodes,
     Passkey,
@@ -27,8 +28,8 @@ from authcore.models.responses import (
     UserList,
 )
 from authcore.observability import identify, logger
-from authcore.services import jwts, mfa, notices, paging, passkeys
-from authcore.services.accounts import account_model, new_user
+from authcore.services import activity, jwts, mfa, notices, paging, passkeys
+from authcore.services.accounts import account_model, new_user, set_status
 from authcore.services.apikeys import ServerKey
 from authcore.services.factors import needs_more_factors
 from authcore.services.sessions import session_model, start_session
@@ -92,7 +93,9 @@ def update_mfa(key: ServerKey, user_id: str, enabled: bool, locale: str) -> Acco
     user = _user(user_id)
     now = now_ms()
     try:
-        mfa_store.set_mfa(user_id, enabled, now)
+        changed = bool(user.get("mfa")) != enabled
+        log = activity.entry(user, activity.MFA_UPDATED, None, activity.ADMIN) if changed else None
+        mfa_store.set_mfa(user_id, enabled, now, log=log)
     except StaleError:
         raise ApiError("user_not_found") from None
     if bool(user.get("mfa")) != enabled:
@@ -113,7 +116,8 @@ def delete_authenticator(key: ServerKey, user_id: str, type_: str, locale: str) 
     if not authenticator:
         raise ApiError("user_authenticator_not_found")
     try:
-        mfa_store.remove_authenticator(user_id, authenticator["createdAt"], now_ms())
+        log = activity.entry(user, activity.AUTHENTICATOR_REMOVED, None, activity.ADMIN)
+        mfa_store.remove_authenticator(user_id, authenticator["createdAt"], now_ms(), log)
     except StaleError:
         raise ApiError("user_authenticator_not_found") from None
     if authenticator.get("verified"):
@@ -132,7 +136,8 @@ def create_recovery_codes(key: ServerKey, user_id: str) -> MfaRecoveryCodes:
     if mfa.unused_recovery_hashes(user):
         raise ApiError("user_recovery_codes_already_exists")
     try:
-        return MfaRecoveryCodes(recoveryCodes=mfa.store_new_codes(user))
+        log = activity.entry(user, activity.RECOVERY_CODES_CREATED, None, activity.ADMIN)
+        return MfaRecoveryCodes(recoveryCodes=mfa.store_new_codes(user, log))
     except StaleError:
         raise ApiError("user_recovery_codes_already_exists") from None
 
@@ -144,7 +149,8 @@ def regenerate_recovery_codes(key: ServerKey, user_id: str, locale: str) -> MfaR
     if RECOVERY_SEALED not in user:
         raise ApiError("user_recovery_codes_not_found")
     try:
-        recovery_codes = mfa.store_new_codes(user)
+        log = activity.entry(user, activity.RECOVERY_CODES_REGENERATED, None, activity.ADMIN)
+        recovery_codes = mfa.store_new_codes(user, log)
     except StaleError:
         raise ApiError("user_recovery_codes_already_exists", "Recovery codes were just regenerated.") from None
     notices.notify(user, notices.RECOVERY_CODES_REGENERATED, locale)
@@ -168,10 +174,12 @@ def list_sessions(key: ServerKey, user_id: str) -> SessionList:
 
 @audited("users.deleteSession")
 def delete_session(key: ServerKey, user_id: str, session_id: str) -> None:
-    found = next((s for s in _with_sessions(user_id)[1] if s["sessionId"] == session_id), None)
+    user, sessions = _with_sessions(user_id)
+    found = next((s for s in sessions if s["sessionId"] == session_id), None)
     if found is None:
         raise ApiError("user_session_not_found")
-    sessions_store.end_sessions(user_id, [found["digest"]])
+    log = activity.entry(user, activity.SESSION_DELETED, None, activity.ADMIN)
+    sessions_store.end_sessions(user_id, [found["digest"]], log=log)
 
 
 @audited("users.deleteSessions")
@@ -179,7 +187,8 @@ def delete_sessions(key: ServerKey, user_id: str) -> None:
     """End every session of the user (also expired ones still listed on the profile)."""
     user, sessions = _with_sessions(user_id)
     digests = {s["digest"] for s in sessions} | set(user.get("sessions", {}))
-    sessions_store.end_sessions(user_id, sorted(digests))
+    log = activity.entry(user, activity.SESSION_DELETED, None, activity.ADMIN)
+    sessions_store.end_sessions(user_id, sorted(digests), log=log)
 
 
 RECENT = ("recent()", "recent")  # Appwrite's name for the most recent session (older servers: "recent")
@@ -232,7 +241,6 @@ def delete_passkey(key: ServerKey, user_id: str, passkey_id: str, locale: str) -
 # --- users ---------------------------------------------------------------------------------------
 
 WRITE_ATTEMPTS = 5
-MAX_LIMIT = 5000
 
 
 def create_user(key: ServerKey, body: CreateUser) -> Account:
@@ -265,7 +273,7 @@ def _matches(user: dict[str, Any], search: str) -> bool:
 def list_users(key: ServerKey, queries: list[str], search: str) -> UserList:
     """Users oldest first, filtered by `search` (in id, name, email or phone), with limit and offset.
     Reads every profile (a Scan): see users_store.scan_profiles for its cost."""
-    limit, offset = paging.limit_offset(queries, MAX_LIMIT)
+    limit, offset = paging.limit_offset(queries, paging.MAX_LIMIT)
     found = sorted((u for u in users_store.scan_profiles() if _matches(u, search)), key=lambda u: u["createdAt"])
     audit(key, "users.list", "", "success")
     return UserList(total=len(found), users=[account_model(u) for u in found[offset : offset + limit]])
@@ -292,9 +300,11 @@ def _set(user_id: str, changes: dict[str, Any]) -> Account:
 
 
 @audited("users.updateStatus")
-def update_status(key: ServerKey, user_id: str, status: bool) -> Account:
-    """Block (false) or unblock a user: a blocked user's sessions and sign-ins answer 401 user_blocked."""
-    return _set(user_id, {"status": status})
+def update_status(key: ServerKey, user_id: str, status: bool, caller: Caller) -> Account:
+    """Block (false) or unblock a user: blocking ends every session, later sign-ins answer 401 user_blocked."""
+    user, sessions = _with_sessions(user_id)
+    digests = {s["digest"] for s in sessions} | set(user.get("sessions", {}))
+    return set_status(user, sorted(digests), status, caller, activity.ADMIN)
 
 
 @audited("users.updateEmailVerification")
@@ -323,3 +333,10 @@ def create_session(key: ServerKey, user_id: str, caller: Caller) -> Session:
         raise ApiError("user_blocked")
     new = start_session(user, caller, "server", ["server"])
     return new.session.model_copy(update={"secret": new.credential, "current": False})  # not the caller's own
+
+
+@audited("users.listLogs")
+def list_logs(key: ServerKey, user_id: str, queries: list[str]) -> LogList:
+    """The user's activity log, as the user sees it (404 for an unknown user)."""
+    _user(user_id)
+    return activity.list_logs(user_id, queries)

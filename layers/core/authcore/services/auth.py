@@ -24,7 +24,8 @@ class Principal:
 
 def _load(
     user_id: str, secret_digest: str, with_all_sessions: bool = False, also: tuple[str, ...] = ()
-) -> Principal | None:
+) -> tuple[dict[str, Any] | None, Principal | None]:
+    """The user the credential names (None if unknown) and the live session's principal (None if none)."""
     now = now_ms()
     items: dict[str, dict[str, Any]] = {}
     if with_all_sessions:
@@ -40,8 +41,22 @@ def _load(
         if session and session["expire"] <= now:
             session = None
     if user is None or session is None:
-        return None
-    return Principal(user=user, session=session, sessions=live, items=items)
+        return user, None
+    return user, Principal(user=user, session=session, sessions=live, items=items)
+
+
+def _load_credential(
+    credential: tuple[str, str] | JwtCredential, with_all_sessions: bool, also: tuple[str, ...]
+) -> tuple[dict[str, Any] | None, Principal | None]:
+    """_load for a session credential or a JWT. A JWT costs one round trip more: its session is found by id
+    through the profile (services/jwts.py); one that names nothing gives (None, None)."""
+    if isinstance(credential, JwtCredential):
+        from authcore.services import jwts
+
+        found = jwts.session_of(credential)
+        return _load(*found, with_all_sessions, also) if found else (None, None)
+    user_id, secret = credential
+    return _load(user_id, digest(secret), with_all_sessions, also)
 
 
 def find_session(
@@ -49,23 +64,18 @@ def find_session(
 ) -> Principal | None:
     """The live session the credential names, or None (unknown, expired or ended).
 
-    `also` names more items of the user's partition (by sort key) to read in the same round trip. A JWT
-    costs one round trip more: its session is found by id through the profile (services/jwts.py).
+    `also` names more items of the user's partition (by sort key) to read in the same round trip.
     """
-    if isinstance(credential, JwtCredential):
-        from authcore.services import jwts
-
-        found = jwts.session_of(credential)
-        return _load(*found, with_all_sessions, also) if found else None
-    user_id, secret = credential
-    return _load(user_id, digest(secret), with_all_sessions, also)
+    return _load_credential(credential, with_all_sessions, also)[1]
 
 
-def _checked(principal: Principal | None) -> Principal:
+def _checked(user: dict[str, Any] | None, principal: Principal | None) -> Principal:
+    """A blocked user's credential answers user_blocked even when blocking ended its session (it always
+    does): the app learns why, as with Appwrite, whose blocks keep sessions."""
+    if user is not None and not user.get("status", True):
+        raise ApiError("user_blocked")
     if principal is None:
         raise ApiError("general_unauthorized_scope")
-    if not principal.user.get("status", True):
-        raise ApiError("user_blocked")
     return principal
 
 
@@ -73,9 +83,11 @@ def authenticate(
     credential: tuple[str, str] | JwtCredential | None, with_all_sessions: bool = False, also: tuple[str, ...] = ()
 ) -> Principal:
     """The caller's principal; 401 without a live session, 401 user_blocked for a blocked account."""
-    return _checked(find_session(credential, with_all_sessions, also) if credential else None)
+    if not credential:
+        raise ApiError("general_unauthorized_scope")
+    return _checked(*_load_credential(credential, with_all_sessions, also))
 
 
 def reload(principal: Principal, also: tuple[str, ...] = ()) -> Principal:
     """The same session read again (after a concurrent write changed it), with the same checks."""
-    return _checked(_load(principal.user["userId"], principal.session["digest"], also=also))
+    return _checked(*_load(principal.user["userId"], principal.session["digest"], also=also))

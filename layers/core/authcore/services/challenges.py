@@ -21,7 +21,7 @@ from authcore.models.responses import MfaChallenge, MfaPasskeyChallenge, Session
 from authcore.observability import logger
 from authcore.security import passkeys
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, normalised_recovery_code
-from authcore.services import codes, limits, notices
+from authcore.services import activity, codes, limits, notices
 from authcore.services.auth import Principal, authenticate, reload
 from authcore.services.factors import predates_session, usable_passkeys, verified_authenticator
 from authcore.services.mfa import (
@@ -222,12 +222,15 @@ def complete_challenge(body: UpdateMfaChallenge, caller: Caller) -> Session:
             session_factors = mfa_store.factors_update(
                 session, factors, now, challenged=True, expire=expire, step_up=step_up
             )
-            challenges_store.complete(challenge, proof, session_factors, now, completed)
+            event = activity.RECOVERY_CODE_USED if factor == "recoveryCode" else activity.CHALLENGE_COMPLETED
+            log = activity.entry(user, event, caller)
+            challenges_store.complete(challenge, proof, session_factors, now, completed, log)
         except codes.WrongCodeError as wrong:
             burn = challenge[challenges_store.ATTEMPTS] + 1 >= MAX_WRONG_CODES
             failures = codes.failure_count(user, codes.MFA) if wrong.guess else None
+            log = activity.entry(user, activity.CHALLENGE_FAILED, caller) if wrong.guess else None
             try:
-                challenges_store.record_wrong_code(challenge, failures, burn, now)
+                challenges_store.record_wrong_code(challenge, failures, burn, now, log)
             except StaleError:
                 principal = reload(principal, also=(challenge_sk,))
                 continue  # counted meanwhile by a concurrent request: decide again on what is stored now

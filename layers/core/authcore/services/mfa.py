@@ -14,7 +14,7 @@ from authcore.models.requests import UpdateMfa, VerifyAuthenticator
 from authcore.models.responses import Account, MfaFactors, MfaRecoveryCodes, MfaType
 from authcore.security import kms, totp
 from authcore.security.codes import keyed_hash, new_recovery_codes
-from authcore.services import codes, limits, notices
+from authcore.services import activity, codes, limits, notices
 from authcore.services.accounts import account_model
 from authcore.services.auth import Principal, reload
 from authcore.services.factors import (
@@ -111,7 +111,8 @@ def update_mfa(principal: Principal, body: UpdateMfa, caller: Caller) -> Account
                 )
             session_factors = mfa_store.factors_update(session, factors, now, challenged=False)
         try:
-            mfa_store.set_mfa(user["userId"], body.mfa, now, session_factors)
+            log = activity.entry(user, activity.MFA_UPDATED, caller) if bool(user.get("mfa")) != body.mfa else None
+            mfa_store.set_mfa(user["userId"], body.mfa, now, session_factors, log)
             break
         except StaleError:
             principal = reload(principal)  # a concurrent change to the session's factors: decide again
@@ -179,7 +180,8 @@ def verify_authenticator(principal: Principal, type_: str, body: VerifyAuthentic
         now = now_ms()
         session_factors = mfa_store.factors_update(session, with_factor(session, "totp"), now, challenged=False)
         try:
-            mfa_store.verify_authenticator(user["userId"], authenticator["createdAt"], proof, now, session_factors)
+            log = activity.entry(user, activity.AUTHENTICATOR_ADDED, caller)
+            mfa_store.verify_authenticator(user["userId"], authenticator["createdAt"], proof, now, session_factors, log)
             break
         except StaleError:
             principal = reload(principal)
@@ -198,7 +200,8 @@ def delete_authenticator(principal: Principal, type_: str, caller: Caller) -> No
     if not authenticator:
         raise ApiError("user_authenticator_not_found")
     try:
-        mfa_store.remove_authenticator(user["userId"], authenticator["createdAt"], now_ms())
+        log = activity.entry(user, activity.AUTHENTICATOR_REMOVED, caller)
+        mfa_store.remove_authenticator(user["userId"], authenticator["createdAt"], now_ms(), log)
     except StaleError:
         raise ApiError("user_authenticator_not_found") from None
     if authenticator.get("verified"):
@@ -208,13 +211,14 @@ def delete_authenticator(principal: Principal, type_: str, caller: Caller) -> No
 # --- recovery codes ------------------------------------------------------------------------------
 
 
-def store_new_codes(user: dict[str, Any]) -> list[str]:
-    """A new set of codes for `user`, replacing the set as read; StaleError if another came first."""
+def store_new_codes(user: dict[str, Any], log: dict[str, Any]) -> list[str]:
+    """A new set of codes for `user`, replacing the set as read, with its activity `log` item; StaleError if
+    another came first."""
     user_id = user["userId"]
     recovery_codes = new_recovery_codes()
     hashes = [keyed_hash(user_id, code) for code in recovery_codes]
     sealed = kms.seal(user_id, json.dumps(recovery_codes).encode())
-    mfa_store.put_recovery_codes(user_id, hashes, sealed, user.get(RECOVERY_REV, 0), now_ms())
+    mfa_store.put_recovery_codes(user_id, hashes, sealed, user.get(RECOVERY_REV, 0), now_ms(), log)
     return recovery_codes
 
 
@@ -226,7 +230,7 @@ def create_recovery_codes(principal: Principal, caller: Caller) -> MfaRecoveryCo
     if unused_recovery_hashes(user):
         raise ApiError("user_recovery_codes_already_exists")
     try:
-        recovery_codes = store_new_codes(user)
+        recovery_codes = store_new_codes(user, activity.entry(user, activity.RECOVERY_CODES_CREATED, caller))
     except StaleError:
         raise ApiError("user_recovery_codes_already_exists") from None
     notices.notify(user, notices.RECOVERY_CODES_CREATED, caller.locale)
@@ -253,7 +257,8 @@ def update_recovery_codes(principal: Principal, caller: Caller) -> MfaRecoveryCo
     if RECOVERY_SEALED not in principal.user:
         raise ApiError("user_recovery_codes_not_found")
     try:
-        recovery_codes = store_new_codes(principal.user)
+        log = activity.entry(principal.user, activity.RECOVERY_CODES_REGENERATED, caller)
+        recovery_codes = store_new_codes(principal.user, log)
     except StaleError:
         raise ApiError("user_recovery_codes_already_exists", "Recovery codes were just regenerated.") from None
     notices.notify(principal.user, notices.RECOVERY_CODES_REGENERATED, caller.locale)

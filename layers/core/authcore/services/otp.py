@@ -25,7 +25,7 @@ from authcore.security.codes import (
     new_link_secret_and_hash,
     new_phrase,
 )
-from authcore.services import codes, limits
+from authcore.services import activity, codes, limits
 from authcore.services.accounts import new_user
 from authcore.services.auth import find_session
 from authcore.services.sessions import NewSession, sign_in, start_session
@@ -190,7 +190,9 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
     if codes.spent(token) or codes.burned(user, token):
         raise ApiError("user_invalid_token")  # a double submit, or a code retired by a burn: no guess (API.md §7)
     if not codes.usable(token, kinds, user):
-        raise codes.wrong_code(user, codes.PRE_AUTH)
+        refusal = codes.wrong_code(user, codes.PRE_AUTH)
+        activity.record(user, activity.SIGN_IN_FAILED, caller)
+        raise refusal
     if not user.get("status", True):
         raise ApiError("user_blocked")
     factor, provider = SIGN_IN[token["kind"]]

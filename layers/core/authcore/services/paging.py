@@ -6,6 +6,7 @@ from authcore.errors import invalid_param
 from authcore.models import json_limits
 
 DEFAULT_LIMIT = 25
+MAX_LIMIT = 5000  # Appwrite's own ceiling of a page and of a list's total
 
 
 def limit_offset(raw: list[str], max_limit: int) -> tuple[int, int]:

@@ -23,7 +23,7 @@ from authcore.models.requests import EmailPasswordSession
 from authcore.models.responses import Session, SessionList
 from authcore.security.passwords import hash_password, needs_rehash, verify_password
 from authcore.security.tokens import digest, encode_credential, new_secret
-from authcore.services import limits
+from authcore.services import activity, limits
 from authcore.services.auth import Principal, find_session
 from authcore.services.factors import needs_more_factors
 from authcore.store import sessions as sessions_store
@@ -185,11 +185,13 @@ def start_session(
     item["ttl"] = item["expire"] // 1000
     if pending:
         sign_in_counter = None
+    mode = activity.ADMIN if provider == "server" else activity.USER
+    log = activity.entry(user, activity.SESSION_CREATED, caller, mode)
     for _ in range(WRITE_ATTEMPTS):
         try:
             token_use = token_use_for(user) if token_use_for else None
             evict = sorted(user.get("sessions", {})) if end_all_sessions else _evictions(user, now, pending)
-            sessions_store.create_session(user, item, evict, sign_in_counter, token_use)
+            sessions_store.create_session(user, item, evict, sign_in_counter, token_use, log)
             break
         except SpentError:
             raise ApiError("user_invalid_token") from None
@@ -227,7 +229,10 @@ def create_email_password_session(body: EmailPasswordSession, caller: Caller) ->
     if status == "limited":
         raise limits.rate_limited(limit, (hour + 1) * limits.HOUR)
     user = users_store.get_user(index["userId"])
-    if user is None or not verify_password(user.get("passwordHash"), body.password):
+    if user is None:
+        raise ApiError("user_invalid_credentials")
+    if not verify_password(user.get("passwordHash"), body.password):
+        activity.record(user, activity.SIGN_IN_FAILED, caller)
         raise ApiError("user_invalid_credentials")
     if not user.get("status", True):
         raise ApiError("user_blocked")
@@ -278,7 +283,7 @@ def update_session(principal: Principal, session_id: str) -> Session:
     return session_model({**item, "expire": expire, "updatedAt": now}, item["digest"] == principal.session["digest"])
 
 
-def delete_session(principal: Principal, session_id: str) -> bool:
+def delete_session(principal: Principal, session_id: str, caller: Caller) -> bool:
     """End one session; True when it was the caller's own (its cookies must go too).
 
     A session the MFA gate stops may end only itself: any other id, existing or not, gets the gate's
@@ -289,13 +294,15 @@ def delete_session(principal: Principal, session_id: str) -> bool:
     ):
         raise ApiError("user_more_factors_required")
     item = _find(principal, session_id)
-    sessions_store.end_sessions(item["userId"], [item["digest"]])
+    log = activity.entry(principal.user, activity.SESSION_DELETED, caller)
+    sessions_store.end_sessions(item["userId"], [item["digest"]], log=log)
     return item["digest"] == principal.session["digest"]
 
 
-def delete_sessions(principal: Principal, current: bool = True) -> None:
+def delete_sessions(principal: Principal, caller: Caller, current: bool = True) -> None:
     """End every session of the user; with `current` false, every one but the caller's."""
     digests = {s["digest"] for s in principal.sessions} | set(principal.user.get("sessions", {}))
     if not current:
         digests.discard(principal.session["digest"])
-    sessions_store.end_sessions(principal.user["userId"], sorted(digests))
+    log = activity.entry(principal.user, activity.SESSION_DELETED, caller)
+    sessions_store.end_sessions(principal.user["userId"], sorted(digests), log=log)

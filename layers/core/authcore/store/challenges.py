@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from authcore.store import users
+from authcore.store import logs, users
 from authcore.store.errors import SpentError, StaleError
 from authcore.store.mfa import FactorProof, transact
 from authcore.store.ratelimit import Charge
@@ -53,9 +53,11 @@ def complete(
     session_factors: dict[str, Any],
     now_ms: int,
     completion: SessionCompletion | None = None,
+    log: dict[str, Any] | None = None,
 ) -> None:
     """Delete the challenge, give the session its factor and record the proof on the profile, at once;
-    with `completion`, also record that the session passed the gate and end what the cap ends for it.
+    with `completion`, also record that the session passed the gate and end what the cap ends for it; and
+    write the activity `log` item.
 
     SpentError when the challenge is gone (completed, burnt, expired); StaleError when the profile or
     the session changed since they were read.
@@ -68,6 +70,7 @@ def complete(
         {"Update": session_factors},
         {"Update": profile.as_update(user_key(user_id))},
         *evicted,
+        *([logs.put(log)] if log else []),
     ]
     try:
         client().transact_write_items(TransactItems=items)
@@ -79,9 +82,12 @@ def complete(
         raise StaleError() from error
 
 
-def record_wrong_code(challenge: dict[str, Any], failures: int | None, burn: bool, now_ms: int) -> None:
+def record_wrong_code(
+    challenge: dict[str, Any], failures: int | None, burn: bool, now_ms: int, log: dict[str, Any] | None = None
+) -> None:
     """Count a wrong code on the challenge (deleting it when `burn`) and, unless `failures` is None,
-    on the user's MFA count, at once, if both counts are as read; StaleError otherwise."""
+    on the user's MFA count, and write the activity `log` item, at once, if both counts are as read;
+    StaleError otherwise."""
     key = marshal(key_of(challenge))
     condition = _as_read(challenge, now_ms)
     if burn:
@@ -95,4 +101,4 @@ def record_wrong_code(challenge: dict[str, Any], failures: int | None, burn: boo
     if failures is not None:
         failure = users.code_failure(users.MFA, failures, now_ms)
         items.append({"Update": failure.as_update(user_key(challenge["userId"]))})
-    transact(items)
+    transact(items, log)

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from authcore.store import users
+from authcore.store import logs, users
 from authcore.store.errors import ConflictError, StaleError
 from authcore.store.table import client, is_conditional_failure, session_key, user_key
 from authcore.store.update import ProfileUpdate
@@ -89,9 +89,10 @@ def factors_update(
     return update.as_update(session_key(session["userId"], session["digest"]))
 
 
-def transact(items: list[dict[str, Any]]) -> None:
-    """One write of `items` (a lone Update as a plain UpdateItem, at half a transaction's cost);
-    StaleError when a condition no longer holds (read again and decide again)."""
+def transact(items: list[dict[str, Any]], log: dict[str, Any] | None = None) -> None:
+    """One write of `items` and the activity `log` item (a lone Update as a plain UpdateItem, at half a
+    transaction's cost); StaleError when a condition no longer holds (read again and decide again)."""
+    items = [*items, *([logs.put(log)] if log else [])]
     try:
         if len(items) == 1 and "Update" in items[0]:
             client().update_item(**items[0]["Update"])
@@ -103,10 +104,16 @@ def transact(items: list[dict[str, Any]]) -> None:
         raise
 
 
-def set_mfa(user_id: str, enabled: bool, now: int, session_factors: dict[str, Any] | None = None) -> None:
-    """Turn MFA on or off; with `session_factors` (a factors_update) in the same write."""
+def set_mfa(
+    user_id: str,
+    enabled: bool,
+    now: int,
+    session_factors: dict[str, Any] | None = None,
+    log: dict[str, Any] | None = None,
+) -> None:
+    """Turn MFA on or off; with `session_factors` (a factors_update) and the `log` item in the same write."""
     profile = ProfileUpdate().set("mfa", enabled).set("updatedAt", now).as_update(user_key(user_id))
-    transact([{"Update": profile}, *([{"Update": session_factors}] if session_factors else [])])
+    transact([{"Update": profile}, *([{"Update": session_factors}] if session_factors else [])], log)
 
 
 def put_authenticator(user_id: str, sealed_secret: bytes, now: int) -> None:
@@ -123,7 +130,12 @@ def put_authenticator(user_id: str, sealed_secret: bytes, now: int) -> None:
 
 
 def verify_authenticator(
-    user_id: str, created_at: int, proof: FactorProof, now: int, session_factors: dict[str, Any]
+    user_id: str,
+    created_at: int,
+    proof: FactorProof,
+    now: int,
+    session_factors: dict[str, Any],
+    log: dict[str, Any] | None = None,
 ) -> None:
     """Mark the authenticator created at `created_at` verified, with the proof and the session's new
     factors, in one write. StaleError if anything changed since it was read."""
@@ -132,17 +144,19 @@ def verify_authenticator(
     update.condition(f"{update.name(AUTHENTICATOR, 'createdAt')} = {update.value(created_at)}")
     update.condition(f"{update.name(AUTHENTICATOR, 'verified')} = {update.value(False)}")
     proof.apply_to(update)
-    transact([{"Update": update.as_update(user_key(user_id))}, {"Update": session_factors}])
+    transact([{"Update": update.as_update(user_key(user_id))}, {"Update": session_factors}], log)
 
 
-def remove_authenticator(user_id: str, created_at: int, now: int) -> None:
+def remove_authenticator(user_id: str, created_at: int, now: int, log: dict[str, Any] | None = None) -> None:
     """Remove the authenticator created at `created_at`; StaleError if it is no longer there."""
     update = ProfileUpdate().remove(AUTHENTICATOR).set("updatedAt", now)
     update.condition(f"{update.name(AUTHENTICATOR, 'createdAt')} = {update.value(created_at)}")
-    transact([{"Update": update.as_update(user_key(user_id))}])
+    transact([{"Update": update.as_update(user_key(user_id))}], log)
 
 
-def put_recovery_codes(user_id: str, hashes: list[str], sealed_codes: bytes, revision: int, now: int) -> None:
+def put_recovery_codes(
+    user_id: str, hashes: list[str], sealed_codes: bytes, revision: int, now: int, log: dict[str, Any] | None = None
+) -> None:
     """A new set of recovery codes replacing the set of `revision`; StaleError if another set came first."""
     update = ProfileUpdate()
     update.set(RECOVERY_CODES, dict.fromkeys(hashes, False)).set(RECOVERY_SEALED, sealed_codes)
@@ -151,4 +165,4 @@ def put_recovery_codes(user_id: str, hashes: list[str], sealed_codes: bytes, rev
     rev = update.name(RECOVERY_REV)
     same = f"{rev} = {update.value(revision)}"
     update.condition(f"attribute_not_exists({rev}) OR {same}" if revision == 0 else same)
-    transact([{"Update": update.as_update(user_key(user_id))}])
+    transact([{"Update": update.as_update(user_key(user_id))}], log)

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from authcore.store import tokens, users
+from authcore.store import logs, tokens, users
 from authcore.store.errors import SpentError, StaleError
 from authcore.store.table import (
     cancellation_codes,
@@ -72,11 +72,12 @@ def create_session(
     evict: list[str],
     sign_in_counter: tuple[str, int, str] | None = None,
     token_use: TokenUse | None = None,
+    log: dict[str, Any] | None = None,
 ) -> None:
     """Write a session, record it (and the access time) on the profile and end the `evict` sessions,
     in one transaction. Also in it: give back the password attempt (`sign_in_counter`: email, the
     hour it was counted in, the source's entry), or spend the one-time code that signs the user in
-    (`token_use`).
+    (`token_use`), and the activity `log` item.
 
     Raises StaleError when another write changed the profile since `user` was read, SpentError when
     the code can no longer be used.
@@ -105,6 +106,7 @@ def create_session(
         },
         {"Update": profile.as_update(user_key(user_id))},
         *deletes,
+        *([logs.put(log)] if log else []),
     ]
     if sign_in_counter:
         items.append(_sign_in_given_back(user_id, *sign_in_counter))
@@ -118,7 +120,7 @@ def create_session(
             raise SpentError() from error
         if sign_in_counter and codes[-1:] == ["ConditionalCheckFailed"] and codes.count("None") == len(codes) - 1:
             # The counts are another hour's now (a new hour began): nothing to give back.
-            create_session(user, session, evict, None, token_use)
+            create_session(user, session, evict, None, token_use, log)
             return
         raise StaleError() from error
 
@@ -139,11 +141,14 @@ def _sign_in_given_back(user_id: str, email: str, hour: int, source: str) -> dic
     }
 
 
-def end_sessions(user_id: str, digests: list[str], profile_changes: dict[str, Any] | None = None) -> None:
-    """Delete sessions and their profile entries, optionally setting profile fields in the same write."""
+def end_sessions(
+    user_id: str, digests: list[str], profile_changes: dict[str, Any] | None = None, log: dict[str, Any] | None = None
+) -> None:
+    """Delete sessions and their profile entries, optionally setting profile fields and writing the activity
+    `log` item in the same write."""
     changes = profile_changes or {}
     if not digests and not changes:
-        return  # nothing to write (DynamoDB refuses an empty update)
+        return  # nothing to write (DynamoDB refuses an empty update), nor to log
     names = {f"#f{i}": f for i, f in enumerate(changes)}
     if digests:
         names.update({"#sessions": "sessions", **{f"#d{i}": d for i, d in enumerate(digests)}})
@@ -162,7 +167,8 @@ def end_sessions(user_id: str, digests: list[str], profile_changes: dict[str, An
     if changes:
         profile_update["ExpressionAttributeValues"] = marshal({f":v{i}": v for i, v in enumerate(changes.values())})
     deletes = [{"Delete": {"TableName": table_name(), "Key": marshal(session_key(user_id, d))}} for d in digests]
-    client().transact_write_items(TransactItems=[{"Update": profile_update}, *deletes])
+    extra = [logs.put(log)] if log else []
+    client().transact_write_items(TransactItems=[{"Update": profile_update}, *deletes, *extra])
 
 
 def reset_password(user: dict[str, Any], use: TokenUse, changes: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from authcore.store import ratelimit
 from authcore.store.errors import ConflictError, StaleError
+from authcore.store.logs import put as logs_put
 from authcore.store.ratelimit import Charge
 from authcore.store.table import (
     PROFILE,
@@ -183,8 +184,11 @@ def update_user(user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     return unmarshal(response["Attributes"])
 
 
-def change_address(user_id: str, kind: str, old: str, new: str, changes: dict[str, Any]) -> None:
-    """Move the unique `kind` ("email" or "phone") from `old` to `new` and update the profile.
+def change_address(
+    user_id: str, kind: str, old: str, new: str, changes: dict[str, Any], log: dict[str, Any] | None = None
+) -> None:
+    """Move the unique `kind` ("email" or "phone") from `old` to `new` and update the profile (and write the
+    activity `log` item) in one transaction.
 
     The new index item must be free, the old one must still be ours, and the profile must still
     hold `old`: two concurrent changes cannot both win or leave an orphaned index item.
@@ -224,6 +228,8 @@ def change_address(user_id: str, kind: str, old: str, new: str, changes: dict[st
                 }
             }
         )
+    if log:
+        items.append(logs_put(log))
     try:
         client().transact_write_items(TransactItems=items)
     except ClientError as error:
