@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,6 +119,25 @@ def api_key(event: dict[str, Any]) -> str:
 
 def is_https(event: dict[str, Any]) -> bool:
     return header(event, "X-Forwarded-Proto").lower() != "http"
+
+
+def query_list(event: dict[str, Any], name: str) -> list[str]:
+    """An array query parameter as the SDKs send it: `name[0]=…&name[1]=…` (or `name[]=…`), in order."""
+    multi = event.get("multiValueQueryStringParameters") or {}
+    pattern = re.compile(rf"^{re.escape(name)}\[(\d*)\]$")
+    found = [(m.group(1), values) for key, values in multi.items() if (m := pattern.match(key))]
+    found.sort(key=lambda pair: int(pair[0]) if pair[0] else -1)
+    return [value for _, values in found for value in values or ()]
+
+
+def public_base_url(event: dict[str, Any]) -> str:
+    """The API's base URL as the browser sees it: scheme, host, and the stage or base path API Gateway
+    took off the resource path (/v1). The base of the OAuth2 redirect URI registered with each provider."""
+    path = event.get("path") or ""
+    full = (event.get("requestContext") or {}).get("path") or path
+    prefix = full[: len(full) - len(path)] if full.endswith(path) else ""
+    scheme = "https" if is_https(event) else "http"
+    return f"{scheme}://{header(event, 'Host')}{prefix}"
 
 
 def session_cookies(event: dict[str, Any], value: str, expire_ms: int) -> list[Cookie]:

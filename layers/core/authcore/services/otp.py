@@ -16,6 +16,7 @@ from authcore.models.caller import Caller
 from authcore.models.requests import EmailToken, PhoneToken, TokenSession
 from authcore.models.responses import Token
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_phrase
+from authcore.security.tokens import is_secret as oauth_token_secret
 from authcore.services import codes, limits
 from authcore.services.accounts import new_user
 from authcore.services.auth import find_session
@@ -106,6 +107,10 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
         *limits.per_source("token-session", body.userId, caller.ip),
         limits.hourly("token-session-ip", caller.ip),
     )
+    if oauth_token_secret(body.secret):  # the OAuth2 token flow's secret (256 bits, not a code)
+        from authcore.services import oauth  # only for this kind of secret: keeps the code path light
+
+        return oauth.session_from_token(body.userId, body.secret, caller)
     if not is_code(body.secret):
         raise ApiError("user_invalid_token")
     user, token = tokens_store.get_user_and_token(body.userId, keyed_hash(body.userId, body.secret))
