@@ -321,7 +321,7 @@ def create_id_token_session(provider_name: str, id_token: str, nonce: str, name:
     """A native app's ID token (Google Credential Manager, Sign in with Apple): verified against the
     provider's published keys for this deployment's client ids, used once, then a session."""
     if provider_name not in ID_TOKEN_PROVIDERS:
-        raise invalid_param("provider", "Value must be one of (apple, google).")
+        raise invalid_param("provider", "Value must be one of (apple, google, oidc).")
     p = provider(provider_name)
     if caller.credential and find_session(caller.credential):
         raise ApiError("user_session_already_exists")

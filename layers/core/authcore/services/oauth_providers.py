@@ -42,7 +42,9 @@ _APPWRITE_NAMES = (
 )
 APPWRITE_PROVIDERS = frozenset(_APPWRITE_NAMES.split())
 SERVED = ("google", "apple", "microsoft", "github", "oidc")
-ID_TOKEN_PROVIDERS = ("apple", "google")  # Appwrite's IdTokenProvider enum
+# Appwrite's IdTokenProvider enum, and (ours) the generic OIDC provider: an enterprise's native app signs in
+# with its IdP's ID token the same way.
+ID_TOKEN_PROVIDERS = ("apple", "google", "oidc")
 
 
 @dataclass(frozen=True)
