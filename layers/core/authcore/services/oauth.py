@@ -325,7 +325,7 @@ def create_id_token_session(provider_name: str, id_token: str, nonce: str, name:
     p = provider(provider_name)
     if caller.credential and find_session(caller.credential):
         raise ApiError("user_session_already_exists")
-    limits.enforce("id-token-session", caller.ip)
+    limits.enforce("id-token-session", caller.ip, limit=60)  # a provider-signed token is no guess
     try:
         claims = verify_id_token(p, id_token, "", p.audiences)
     except ProviderError as refusal:
