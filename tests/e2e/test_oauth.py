@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -18,6 +19,7 @@ from tests.e2e.helpers import (
     ALLOWED_ORIGIN,
     COOKIE,
     FOREIGN_ORIGIN,
+    ROOT,
     TIMEOUT,
     LocalStack,
     assert_error,
@@ -28,6 +30,7 @@ from tests.e2e.helpers import (
     unique_email,
 )
 from tests.e2e.oauth_fakes import FakeGitHub, OidcProvider, authorization_code_for, free_port, sign_in_at_provider
+from tests.e2e.test_browser_demo import CHROMIUM, missing_prerequisites
 
 CLIENT_ID, CLIENT_SECRET = "authcore-test", "oidc-client-secret"
 OTHER_CLIENT, OTHER_SECRET = "another-app", "another-secret"
@@ -323,3 +326,17 @@ def test_a_forged_id_token_is_refused(stack):
     header, payload, signature = tokens["id_token"].split(".")
     forged = f"{header}.{payload}.{signature[:-4]}AAAA"
     assert_error(id_token_session(stack, forged, nonce), 401, "user_invalid_token")
+
+
+# --- in a browser ---------------------------------------------------------------------------------------------------
+
+
+def test_chromium_clicks_through_the_providers_consent_to_the_app_with_a_usable_session(stack):
+    """tests/js/browser/oauth.mjs: the web SDK's URL, the provider's login and consent pages clicked in headless
+    Chromium, then the demo page (the success URL) shows the account through the session cookie."""
+    if missing := missing_prerequisites():
+        pytest.fail("the browser test needs: " + "; ".join(missing), pytrace=False)
+    driver = ROOT / "tests/js/browser/oauth.mjs"
+    command = ["node", str(driver), "--chromium", str(CHROMIUM), "--endpoint", stack.base, "--login", unique_email()]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
