@@ -14,7 +14,8 @@ def create_oauth2_session(provider: str, caller: CallerInfo, success: str | None
     event = app.current_event.raw_event
     scopes = transport.query_list(event, "scopes")
     base = transport.public_base_url(event)
-    return redirect(oauth.start(provider, oauth.SESSION_FLOW, base, caller, success, failure, scopes))
+    url, binding = oauth.start(provider, oauth.SESSION_FLOW, base, caller, success, failure, scopes)
+    return redirect(url, [transport.set_flow_cookie(event, binding, oauth.STATE_LIFETIME_MS // 1000)])
 
 
 lambda_handler = entrypoint(app)

@@ -20,7 +20,8 @@ def create_oauth2_token(
     event = app.current_event.raw_event
     scopes = transport.query_list(event, "scopes")
     base = transport.public_base_url(event)
-    return redirect(oauth.start(provider, oauth.TOKEN_FLOW, base, caller, success, failure, scopes, state))
+    url, binding = oauth.start(provider, oauth.TOKEN_FLOW, base, caller, success, failure, scopes, state)
+    return redirect(url, [transport.set_flow_cookie(event, binding, oauth.STATE_LIFETIME_MS // 1000)])
 
 
 lambda_handler = entrypoint(app)

@@ -29,13 +29,13 @@ def _params() -> dict[str, str]:
 def _finish(provider: str, projectId: str, caller):
     if projectId != settings().project_id:
         raise ApiError("project_not_found")
-    outcome = oauth.callback(provider, _params(), caller)
+    event = app.current_event.raw_event
+    outcome = oauth.callback(provider, _params(), transport.flow_cookie(event), caller)
     if outcome.error:
         raise outcome.error
-    event = app.current_event.raw_event
-    cookies = None
+    cookies = [transport.set_flow_cookie(event, "", 0)]  # the flow is over
     if outcome.session:
-        cookies = transport.session_cookies(event, outcome.session.credential, outcome.session.expire)
+        cookies += transport.session_cookies(event, outcome.session.credential, outcome.session.expire)
     if not outcome.location:
         from aws_lambda_powertools.event_handler import Response
 

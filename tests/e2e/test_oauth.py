@@ -340,3 +340,12 @@ def test_chromium_clicks_through_the_providers_consent_to_the_app_with_a_usable_
     command = ["node", str(driver), "--chromium", str(CHROMIUM), "--endpoint", stack.base, "--login", unique_email()]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_callback_url_opened_in_another_browser_signs_in_nobody(stack):
+    """Login CSRF: the attacker's callback URL (their code, their state) in the victim's browser."""
+    _, callback = through_provider(stack, unique_email())
+    victim = requests.Session()
+    answer = victim.get(callback, allow_redirects=False, timeout=TIMEOUT)
+    assert_error(answer, 401, "user_invalid_token")
+    assert COOKIE not in answer.cookies

@@ -105,9 +105,14 @@ def start(api: Api, function: str = "create_oauth2_session", **query: str) -> An
     return api(function, query={"success": SUCCESS, "failure": FAILURE, **query}, path={"provider": "oidc"})
 
 
-def callback(api: Api, code: str, state: str) -> Answer:
+def callback(api: Api, code: str, state: str, started: Answer) -> Answer:
+    """The provider's redirect back, in the browser that `started` the flow (its flow cookie)."""
+    binding = set_cookie(started, "a_oauth2_default")
     return api(
-        "oauth2_callback", query={"code": code, "state": state}, path={"provider": "oidc", "projectId": "default"}
+        "oauth2_callback",
+        query={"code": code, "state": state},
+        path={"provider": "oidc", "projectId": "default"},
+        headers={"Cookie": f"a_oauth2_default={binding}"},
     )
 
 
@@ -116,7 +121,7 @@ def social_sign_in(api: Api, idp: FakeIdp, sub: str, function: str = "create_oau
     started = start(api, function)
     assert started.status == 302, started.body
     code, state = idp.authorize(started.header("location"), {"sub": sub, **claims})
-    return started, callback(api, code, state)
+    return started, callback(api, code, state, started)
 
 
 def verified(email: str) -> dict[str, Any]:
@@ -140,7 +145,7 @@ def walk_oauth(api: Api, idp: FakeIdp, step: Callable[[str, Answer], Answer], ke
     step("create_session", api("create_session", {"userId": query["userId"], "secret": query["secret"]}))
     linking = api("create_oauth2_session", query=to_app, path={"provider": "oidc"}, headers=signed_in)
     code, state = idp.authorize(step("create_oauth2_session", linking).header("location"), {"sub": "walker-2"})
-    step("oauth2_callback", callback(api, code, state))  # a second identity linked to the signed-in walker
+    step("oauth2_callback", callback(api, code, state, linking))  # a second identity linked to the signed-in walker
     step("create_oauth2_token", api("create_oauth2_token", query=to_app, path={"provider": "oidc"}, headers=signed_in))
     # A native token asserting the walker's verified email: joins the walker's account.
     native = idp.id_token_for("native-user", nonce="n", **verified("walker@example.com"))
@@ -158,10 +163,14 @@ def walk_oauth(api: Api, idp: FakeIdp, step: Callable[[str, Answer], Answer], ke
     step("users_delete_identity", api("users_delete_identity", path={"identityId": other_id}, headers=key))
 
 
-def session_cookie(answer: Answer) -> str:
-    """The a_session_<project> cookie a redirect sets ("" when none)."""
+def set_cookie(answer: Answer, name: str) -> str:
+    """The value of cookie `name` an answer sets ("" when none)."""
     for line in answer.headers.get("set-cookie", []):
-        name, _, rest = line.partition("=")
-        if name == "a_session_default":
+        key, _, rest = line.partition("=")
+        if key == name:
             return rest.split(";", 1)[0]
     return ""
+
+
+def session_cookie(answer: Answer) -> str:
+    return set_cookie(answer, "a_session_default")

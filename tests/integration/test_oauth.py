@@ -74,9 +74,9 @@ def test_the_state_is_stored_as_a_keyed_hash_and_taken_once(api, idp):
     assert [item["pk"] for item in stored] == [f"OAUTHSTATE#{keyed_hash('oauth2-state', state)}"]
     assert state not in json.dumps(stored)
     code, _ = idp.authorize(started.header("location"), {"sub": "sub-4", **verified("dan@example.com")})
-    assert callback(api, code, state).status == 302
+    assert callback(api, code, state, started).status == 302
     assert table_items("OAUTHSTATE#") == []
-    assert callback(api, code, state).status == 401  # the state is gone
+    assert callback(api, code, state, started).status == 401  # the state is gone
 
 
 def test_a_signed_in_caller_links_the_provider_account_to_itself(api, idp):
@@ -89,7 +89,7 @@ def test_a_signed_in_caller_links_the_provider_account_to_itself(api, idp):
         headers={"Cookie": f"a_session_default={credential}"},
     )
     code, state = idp.authorize(started.header("location"), {"sub": "sub-5", **verified("elsewhere@example.com")})
-    answer = callback(api, code, state)
+    answer = callback(api, code, state, started)
     assert answer.header("location") == SUCCESS
     me = api("get_account", session=session_cookie(answer)).body
     assert me["email"] == "eve@example.com"
@@ -139,3 +139,16 @@ def test_a_deleted_users_provider_account_signs_up_anew(api, idp):
     _, again = social_sign_in(api, idp, "sub-11", **verified("kim@example.com"))
     assert again.header("location") == SUCCESS
     assert api("get_account", session=session_cookie(again)).body["$id"] != old_id
+
+
+def test_a_callback_in_another_browser_is_refused(api, idp):
+    """Login CSRF: the attacker's own callback URL (their code and state) opened in the victim's browser would
+    sign the victim in to the attacker's account; the flow cookie binds the state to the starting browser."""
+    started = start(api)
+    code, state = idp.authorize(started.header("location"), {"sub": "attacker", **verified("mallory@example.com")})
+    path = {"provider": "oidc", "projectId": "default"}
+    query = {"code": code, "state": state}
+    assert api("oauth2_callback", query=query, path=path).status == 401  # no flow cookie
+    wrong = {"Cookie": "a_oauth2_default=" + "A" * 43}
+    assert api("oauth2_callback", query=query, path=path, headers=wrong).status == 401
+    assert not [item for item in table_items("EMAIL#") if item["pk"] == "EMAIL#mallory@example.com"]

@@ -783,7 +783,7 @@ def test_round_trips_of_social_sign_in(api, idp, dynamo_calls, external_calls):
     assert dynamo_calls.operations == OAUTH_EXPECTED["create_oauth2_session"]
     assert external_calls.last == ["secretsmanager:GetSecretValue"]  # the code key: the state's keyed hash
     code, state = idp.authorize(started.header("location"), {"sub": "rt", **verified("rt@example.com")})
-    assert callback(api, code, state).status == 302
+    assert callback(api, code, state, started).status == 302
     assert dynamo_calls.operations == OAUTH_EXPECTED["oauth2_callback"]
     assert external_calls.last == ["secretsmanager:GetSecretValue", "secretsmanager:GetSecretValue"]  # key, client
     _, again = social_sign_in(api, idp, "rt")
@@ -791,7 +791,7 @@ def test_round_trips_of_social_sign_in(api, idp, dynamo_calls, external_calls):
     started = start(api, "create_oauth2_token")
     assert dynamo_calls.operations == OAUTH_EXPECTED["create_oauth2_token"]
     code, state = idp.authorize(started.header("location"), {"sub": "rt"})
-    answer = callback(api, code, state)
+    answer = callback(api, code, state, started)
     assert dynamo_calls.operations == OAUTH_TOKEN_CALLBACK
     query = {k: v[0] for k, v in parse_qs(urlsplit(answer.header("location")).query).items()}
     assert api("create_session", {"userId": query["userId"], "secret": query["secret"]}).status == 201

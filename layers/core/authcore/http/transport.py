@@ -130,6 +130,31 @@ def query_list(event: dict[str, Any], name: str) -> list[str]:
     return [value for _, values in found for value in values or ()]
 
 
+def flow_cookie_name() -> str:
+    return f"a_oauth2_{settings().project_id}"
+
+
+def flow_cookie(event: dict[str, Any]) -> str:
+    """The browser binding of a started OAuth2 flow ("" when the browser sent none)."""
+    return _cookies(event).get(flow_cookie_name(), "")
+
+
+def set_flow_cookie(event: dict[str, Any], value: str, max_age_seconds: int) -> Cookie:
+    """Binds a started OAuth2 flow to this browser (login CSRF: a callback URL replayed in another browser
+    finds no binding). SameSite=None on https: Sign in with Apple comes back by a cross-site POST."""
+    secure = is_https(event)
+    same_site = SameSite.NONE_MODE if secure else SameSite.LAX_MODE
+    return Cookie(
+        name=flow_cookie_name(),
+        value=value,
+        path="/",
+        secure=secure,
+        http_only=True,
+        max_age=max_age_seconds,
+        same_site=same_site,
+    )
+
+
 def public_base_url(event: dict[str, Any]) -> str:
     """The API's base URL as the browser sees it: scheme, host, and the stage or base path API Gateway
     took off the resource path (/v1). The base of the OAuth2 redirect URI registered with each provider."""

@@ -13,6 +13,7 @@ otherwise an existing email is refused (`user_already_exists`), never silently m
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import secrets
@@ -100,8 +101,9 @@ def start(
     failure: str | None,
     scopes: list[str],
     app_state: str | None = None,
-) -> str:
-    """Begin a browser flow: the provider's authorization URL to redirect to.
+) -> tuple[str, str]:
+    """Begin a browser flow: the provider's authorization URL to redirect to, and the binding for the
+    browser's flow cookie (the callback must come back in the browser that started the flow).
 
     A caller with a live, complete session links the provider account to itself instead of signing in
     someone else (Appwrite: the identity is attached to the logged-in account)."""
@@ -118,6 +120,7 @@ def start(
     if principal and not needs_more_factors(principal.user, principal.session):
         link_user = principal.user["userId"]
     state, verifier, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(48), secrets.token_urlsafe(32)
+    binding = secrets.token_urlsafe(32)
     redirect_uri = callback_url(callback_base, p.name)
     url = authorization_url(p, redirect_uri, state, verifier, nonce, _scopes(scopes))
     now = now_ms()
@@ -134,12 +137,13 @@ def start(
             "nonce": nonce,
             "redirectUri": redirect_uri,
             "linkUserId": link_user,
+            "binding": digest(binding),
             "createdAt": now,
             "expire": now + STATE_LIFETIME_MS,
             "ttl": (now + STATE_LIFETIME_MS) // 1000,
         },
     )
-    return url
+    return url, binding
 
 
 def callback_url(base: str, provider_name: str) -> str:
@@ -174,15 +178,18 @@ def _failed(started: dict[str, Any], error: ApiError) -> Outcome:
     return Outcome(_with_query(started["failure"], {"error": json.dumps(body), "state": started.get("appState", "")}))
 
 
-def callback(provider_name: str, params: dict[str, str], caller: Caller) -> Outcome:
-    """The provider sent the browser back: finish the flow the state names (once)."""
+def callback(provider_name: str, params: dict[str, str], binding: str, caller: Caller) -> Outcome:
+    """The provider sent the browser back: finish the flow the state names (once), in the browser that
+    started it (`binding`, from its flow cookie)."""
     p = provider(provider_name)
     state = params.get("state", "")
-    if not state or len(state) > 512:
+    if not state or len(state) > 512 or not binding or len(binding) > 64:
         raise ApiError("user_invalid_token")
     started = oauth_store.take_state(_state_hash(state), now_ms())
     if started is None or started["provider"] != p.name:
         raise ApiError("user_invalid_token")  # unknown, used, expired or another provider's state
+    if not hmac.compare_digest(started["binding"], digest(binding)):
+        raise ApiError("user_invalid_token")  # another browser: a replayed callback URL (login CSRF)
     if params.get("error"):
         reason = re.sub(r"[^a-z_]", "", params["error"].lower())[:64]
         return _failed(started, ApiError("user_oauth2_provider_error", f"The provider answered: {reason}."))
