@@ -70,10 +70,10 @@ SERVED = {
     "updateVerification": ("PUT", "/account/verification", ("userId", "secret")),
     "createPhoneVerification": ("POST", "/account/verification/phone", ()),
     "updatePhoneVerification": ("PUT", "/account/verification/phone", ("userId", "secret")),
-}
-NOT_SERVED = {
     "listIdentities": ("GET", "/account/identities", ("queries",)),
     "deleteIdentity": ("DELETE", "/account/identities/{identityId}", ("identityId",)),
+}
+NOT_SERVED = {
     "createJWT": ("POST", "/account/jwts", ()),
     "listLogs": ("GET", "/account/logs", ("queries",)),
     "createRecovery": ("POST", "/account/recovery", ("email", "url")),

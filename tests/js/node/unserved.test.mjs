@@ -1,5 +1,5 @@
-// The web SDK's methods this API does not serve (consents, identities, JWTs, password recovery, anonymous / OAuth /
-// magic-URL / ID-token sessions, status, push targets, email-verification OTP, the deprecated updatePhoneSession,
+// The web SDK's methods this API does not serve (consents, JWTs, password recovery, anonymous /
+// magic-URL sessions, status, push targets, email-verification OTP, the deprecated updatePhoneSession,
 // client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown route to, with an
 // AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
 import assert from 'node:assert/strict';
@@ -17,15 +17,12 @@ const UNSERVED_ACCOUNT_CALLS = {
   listConsentTokens: (a) => a.listConsentTokens({ consentId: 'c1' }),
   getConsentToken: (a) => a.getConsentToken({ consentId: 'c1', tokenId: 't1' }),
   deleteConsentToken: (a) => a.deleteConsentToken({ consentId: 'c1', tokenId: 't1' }),
-  listIdentities: (a) => a.listIdentities(),
-  deleteIdentity: (a) => a.deleteIdentity({ identityId: 'i1' }),
   createJWT: (a) => a.createJWT(),
   createRecovery: (a) => a.createRecovery({ email: 'ada@example.com', url: URL_PARAM }),
   updateRecovery: (a) => a.updateRecovery({ userId: 'u1', secret: 's1', password: PASSWORD }),
   createRecoveryOTP: (a) => a.createRecoveryOTP({ userId: 'u1', email: 'ada@example.com' }),
   updateRecoveryOTP: (a) => a.updateRecoveryOTP({ userId: 'u1', secret: 's1', password: PASSWORD }),
   createAnonymousSession: (a) => a.createAnonymousSession(),
-  createIdTokenSession: (a) => a.createIdTokenSession({ provider: 'google', idToken: 'x' }),
   updateMagicURLSession: (a) => a.updateMagicURLSession({ userId: 'u1', secret: 's1' }),
   updatePhoneSession: (a) => a.updatePhoneSession({ userId: 'u1', secret: 's1' }),
   updateStatus: (a) => a.updateStatus(),
@@ -37,10 +34,8 @@ const UNSERVED_ACCOUNT_CALLS = {
   updateEmailVerificationOTP: (a) => a.updateEmailVerificationOTP({ userId: 'u1', secret: 's1' }),
 };
 
-// URL builders: OAuth flows navigate to these, avatars load them with <img src>.
+// URL builders: avatars load them with <img src> (the OAuth2 ones: oauth.test.mjs).
 const UNSERVED_URLS = {
-  createOAuth2Session: (b) => b.account.createOAuth2Session({ provider: 'google' }),
-  createOAuth2Token: (b) => b.account.createOAuth2Token({ provider: 'google' }),
   getBrowser: (b) => b.avatars.getBrowser({ code: 'ch' }),
   getCreditCard: (b) => b.avatars.getCreditCard({ code: 'visa' }),
   getFavicon: (b) => b.avatars.getFavicon({ url: 'https://example.com' }),
