@@ -40,6 +40,7 @@ class FakeIdp:
         self.next_claims: dict[str, Any] = {}
         self.tamper: Callable[[dict[str, Any]], None] = lambda claims: None
         self.calls: list[str] = []
+        self.issued: list[str] = []  # every code, access token and ID token it handed out (for the log tests)
 
     def authorize(self, authorization_url: str, claims: dict[str, Any]) -> tuple[str, str]:
         """What the provider does when the user consents: a code for this request. Returns (code, state)."""
@@ -47,10 +48,13 @@ class FakeIdp:
         assert query["client_id"] == CLIENT_ID and query["code_challenge_method"] == "S256"
         code = secrets.token_urlsafe(16)
         self.codes[code] = {"query": query, "claims": claims}
+        self.issued.append(code)
         return code, query["state"]
 
     def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.key)
+        token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.key)
+        self.issued.append(token)
+        return token
 
     def id_token_for(self, sub: str, **extra: Any) -> str:
         now = int(time.time())
@@ -82,7 +86,9 @@ class FakeIdp:
             ):
                 raise oauth_providers.ProviderError("HTTP 400 from idp.example")
             id_token = self.id_token_for(nonce=grant["query"]["nonce"], **grant["claims"])
-            return {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "id_token": id_token}
+            access_token = secrets.token_urlsafe(16)
+            self.issued.append(access_token)
+            return {"access_token": access_token, "token_type": "Bearer", "id_token": id_token}
         raise oauth_providers.ProviderError("HTTP 404 from idp.example")
 
 
