@@ -125,3 +125,14 @@ def test_the_authorization_url_has_pkce_state_and_nonce_and_apple_posts_back(mon
     assert url.startswith("https://appleid.apple.com/auth/authorize?")
     for part in ("state=st", "nonce=nc", "code_challenge_method=S256", "response_mode=form_post", "extra"):
         assert part in url
+
+
+def test_a_native_token_for_a_listed_bundle_id_is_accepted_and_one_for_another_app_is_not(monkeypatch):
+    p = provider_with_keys(
+        monkeypatch, "apple", "https://appleid.apple.com", OAUTH_APPLE_NATIVE_CLIENT_IDS="com.ex.app"
+    )
+    assert p.audiences == ("client", "com.ex.app")
+    claims = op.verify_id_token(p, token(iss="https://appleid.apple.com", sub="a", aud="com.ex.app"), "", p.audiences)
+    assert claims["aud"] == "com.ex.app"
+    with pytest.raises(op.ProviderError):
+        op.verify_id_token(p, token(iss="https://appleid.apple.com", sub="a", aud="com.other.app"), "", p.audiences)

@@ -280,6 +280,14 @@ def _issuer_matches(p: Provider, issuer: str, claims: dict[str, Any]) -> bool:
     return issuer == expected
 
 
+def _our_party(claims: dict[str, Any], audiences: tuple[str, ...]) -> str:
+    """Which of our client ids the token is for: its `azp`, else the audience of ours it names (a native
+    app's token names its bundle or platform client id)."""
+    aud = claims.get("aud")
+    named = [aud] if isinstance(aud, str) else [a for a in aud or () if isinstance(a, str)]
+    return str(claims.get("azp") or next((a for a in named if a in audiences), audiences[0]))
+
+
 def verify_id_token(
     p: Provider, id_token: str, nonce: str, audiences: tuple[str, ...], access_token: str = ""
 ) -> dict[str, Any]:
@@ -298,7 +306,7 @@ def verify_id_token(
             token.claims,
             token.header,
             options={"aud": {"essential": True, "values": list(audiences)}},
-            params={"nonce": nonce, "client_id": token.claims.get("azp") or audiences[0], "access_token": access_token},
+            params={"nonce": nonce, "client_id": _our_party(token.claims, audiences), "access_token": access_token},
         )
         claims.validate(leeway=LEEWAY_SECONDS)
         if "azp" in claims and claims["azp"] not in audiences:
