@@ -152,3 +152,15 @@ def test_a_callback_in_another_browser_is_refused(api, idp):
     wrong = {"Cookie": "a_oauth2_default=" + "A" * 43}
     assert api("oauth2_callback", query=query, path=path, headers=wrong).status == 401
     assert not [item for item in table_items("EMAIL#") if item["pk"] == "EMAIL#mallory@example.com"]
+
+
+def test_an_existing_email_is_joined_only_when_verified_on_both_sides(api, idp):
+    api.sign_up("nia@example.com")  # a password account: its email unproven
+    _, answer = social_sign_in(api, idp, "sub-12", **verified("nia@example.com"))
+    assert failure_type(answer) == "user_already_exists"
+    _, first = social_sign_in(api, idp, "sub-13", **verified("oz@example.com"))  # a verified account
+    owner = api("get_account", session=session_cookie(first)).body["$id"]
+    _, unverified = social_sign_in(api, idp, "sub-14", email="oz@example.com", email_verified=False)
+    assert failure_type(unverified) == "user_already_exists"
+    _, joined = social_sign_in(api, idp, "sub-15", **verified("oz@example.com"))
+    assert api("get_account", session=session_cookie(joined)).body["$id"] == owner
