@@ -36,6 +36,7 @@ class FakeIdp:
 
     def __init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+        self.signing_key = self.key  # the key that signs: another one is an impostor (the published one is `key`)
         self.codes: dict[str, dict[str, Any]] = {}
         self.next_claims: dict[str, Any] = {}
         self.tamper: Callable[[dict[str, Any]], None] = lambda claims: None
@@ -52,7 +53,7 @@ class FakeIdp:
         return code, query["state"]
 
     def sign(self, claims: dict[str, Any]) -> str:
-        token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.key)
+        token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.signing_key)
         self.issued.append(token)
         return token
 

@@ -122,10 +122,10 @@ def is_https(event: dict[str, Any]) -> bool:
 
 
 def query_list(event: dict[str, Any], name: str) -> list[str]:
-    """An array query parameter as the SDKs send it: `name[0]=…&name[1]=…` (or `name[]=…`), in order."""
+    """An array query parameter as the SDKs send it: `name[0]=…&name[1]=…` (or `name[]=…`, or `name=…`), in order."""
     multi = event.get("multiValueQueryStringParameters") or {}
-    pattern = re.compile(rf"^{re.escape(name)}\[(\d*)\]$")
-    found = [(m.group(1), values) for key, values in multi.items() if (m := pattern.match(key))]
+    pattern = re.compile(rf"^{re.escape(name)}(\[(\d*)\])?$")
+    found = [(m.group(2) or "", values) for key, values in multi.items() if (m := pattern.match(key))]
     found.sort(key=lambda pair: int(pair[0]) if pair[0] else -1)
     return [value for _, values in found for value in values or ()]
 

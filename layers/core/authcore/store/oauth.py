@@ -20,6 +20,7 @@ from authcore.store.table import (
     client,
     is_conditional_failure,
     marshal,
+    scan_items,
     table_name,
     unmarshal,
 )
@@ -151,18 +152,7 @@ def get_identity(user_id: str, identity_id: str) -> dict[str, Any] | None:
 
 def all_identities() -> list[dict[str, Any]]:
     """Every identity of every user (a Scan: for the Users API only)."""
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {
-        "TableName": table_name(),
-        "FilterExpression": "begins_with(pk, :user) AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": marshal({":user": "USER#", ":prefix": IDENTITY_PREFIX}),
-    }
-    while True:
-        page = client().scan(**request)
-        items += [unmarshal(item) for item in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return items
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return scan_items("USER#", IDENTITY_PREFIX, sort_prefix=True)
 
 
 def delete_identity(identity: dict[str, Any]) -> bool:
