@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.conftest import FUNCTIONS  # first: it sets the environment authcore reads at import
 from tests.integration import conftest as integration
 from tests.integration.admin_fixtures import key_headers, walk_admin
+from tests.integration.oauth_fixtures import walk_oauth
 from tests.integration.conftest import PASSWORD, Answer, lift_cooldowns
 from tests.integration.passkey_fixtures import walk_passkeys
 from tests.rfc6238 import totp
@@ -54,8 +55,11 @@ def _link_secret(sent: integration.Sent, address: str) -> str:
     return parse_qs(urlsplit(sent.link(address)).query)["secret"][0]
 
 
-def walk(api: Api, run: int) -> None:
-    """Call every function of the template, each first along its success path (run: unique addresses)."""
+def walk(api: Api, run: int, idp: Any = None) -> None:
+    """Call every function of the template, each first along its success path (run: unique addresses).
+
+    The social sign-in functions need a provider: they are walked when `idp` (oauth_fixtures.FakeIdp, the
+    generic OIDC provider configured) is given."""
     from authcore.security.tokens import decode_credential  # after tests.conftest set the environment
 
     sent = integration.Sent()
@@ -144,5 +148,10 @@ def walk(api: Api, run: int) -> None:
     _ok(api("update_recovery_otp", reset), "update_recovery_otp")
     # The Users API with a server API key (issue 9), as its round-trip test walks it.
     walk_admin(api, sent, lambda what, answer: _ok(answer, what), tag=f"-bench{run}")
+    if idp is not None:
+        # The browser flows answer redirects: 302 is their success.
+        walk_oauth(
+            api, idp, lambda what, answer: _ok(answer, what, 302 if answer.status == 302 else None), key_headers()
+        )
     # Passkeys (issue 19), with the tests' software authenticator, as their round-trip test walks them.
     walk_passkeys(api, sent, lambda what, answer: _ok(answer, what), tag=f"-bench{run}")

@@ -104,9 +104,11 @@ def _email_identity(logical_id: str, props: dict[str, Any], resolver: Resolver) 
 
 
 def _secret(logical_id: str, props: dict[str, Any], resolver: Resolver) -> Physical:
-    """A secret named as the Ref placeholder, so functions read before the emulation started find it."""
+    """A secret named as the Ref placeholder, so functions read before the emulation started find it.
+    AUTHCORE_LOCAL_SECRET_<LogicalId> in the environment gives its value (OAuthClientSecrets' JSON)."""
     name = props.get("Name") or f"{resolver.stack_name}-{logical_id}"
-    value = props.get("SecretString") or secrets.token_hex(32)
+    # A secret the operator fills in after deploying (OAuthClientSecrets) comes from the environment here.
+    value = os.environ.get(f"AUTHCORE_LOCAL_SECRET_{logical_id}") or props.get("SecretString") or secrets.token_hex(32)
     arn = _client("secretsmanager", resolver).create_secret(Name=name, SecretString=value)["ARN"]
     return Physical(name, {"Arn": arn})
 

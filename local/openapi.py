@@ -56,6 +56,7 @@ TAGS = (
     ("Sessions", "Sign-in with a password or a one-time code, and sessions.", ("/account/sessions", "/account/tokens")),
     ("MFA", "Multi-factor authentication: factors, authenticators, recovery codes, challenges.", ("/account/mfa",)),
     ("Avatars", "Images built from the request, such as the TOTP QR code.", ("/avatars",)),
+    ("Identities", "Sign-in with OAuth2 providers: their accounts linked to the user.", ("/account/identities",)),
     ("Users", "Server API (API.md §6): users managed with a server API key, for support desks.", ("/users",)),
     ("JWT", "JWTs for the team's other APIs: discovery and public keys (API.md §8, docs/jwt.md).", ("/.well-known",)),
 )
@@ -198,8 +199,17 @@ def _complete(operation: dict[str, Any], path: str, module: ModuleType, name: st
         responses["429"]["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in RATE_LIMIT_HEADERS}
     if "204" in responses:  # Powertools documents an empty JSON media type; the answer has no body (`no_content`)
         responses["204"].pop("content", None)
-    success = next(response for code, response in responses.items() if code.startswith("2"))
-    if getattr(module, "signed_in", None) is http_app.signed_in:
+    success = next(response for code, response in responses.items() if code.startswith(("2", "3")))
+    if getattr(module, "redirect", None) is http_app.redirect:  # the OAuth2 flows: the browser goes on
+        success["description"] = "Redirect"
+        success["headers"] = {
+            "Location": {"description": "Where the browser goes next.", "schema": {"type": "string"}},
+            "Set-Cookie": {
+                "description": "The new session's cookies (the callback of the session flow).",
+                "schema": {"type": "string"},
+            },
+        }
+    elif getattr(module, "signed_in", None) is http_app.signed_in:
         success["headers"] = _cookie_headers("The new session's credential cookies (and `_legacy`).")
     elif getattr(module, "signed_out", None) is http_app.signed_out:
         success["headers"] = _cookie_headers("When the current session ends: both cookies, expired.")

@@ -12,7 +12,9 @@ app = create_app()
 
 @app.get("/account/logs", responses=doc(200, LogList, 400, 401))
 def list_logs(principal: GatedSession):
-    return ok(activity.list_logs(principal.user["userId"], transport.list_queries(app.current_event.raw_event)))
+    return ok(
+        activity.list_logs(principal.user["userId"], transport.query_list(app.current_event.raw_event, "queries"))
+    )
 
 
 lambda_handler = entrypoint(app)

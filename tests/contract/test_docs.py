@@ -109,7 +109,8 @@ def test_the_configuration_table_is_the_templates_parameters():
     documented: dict[str, str] = {}
     for line in (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) == 3 and re.match(r"`[A-Z][a-z]", cells[0]):  # a parameter row, not an environment variable
+        # a parameter row (`ProjectId`, `OAuthGoogleClientId`), not an environment variable (`TABLE_NAME`)
+        if len(cells) == 3 and re.match(r"`[A-Z][A-Z]?[a-z]", cells[0]):
             names = re.findall(r"`([A-Za-z0-9]+)`", cells[0])
             defaults = re.findall(r"`([^`]*)`", cells[1])
             assert len(names) == len(defaults), line

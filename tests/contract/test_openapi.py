@@ -43,6 +43,12 @@ NO_SESSION = {
     ("get", "/.well-known/jwks.json"),
     ("post", "/account/tokens/passkey"),
     ("put", "/account/tokens/passkey"),
+    # Social sign-in: the browser flows (a session present is used only to link) and native ID tokens.
+    ("get", "/account/sessions/oauth2/{provider}"),
+    ("get", "/account/tokens/oauth2/{provider}"),
+    ("get", "/account/sessions/oauth2/callback/{provider}/{projectId}"),
+    ("post", "/account/sessions/oauth2/callback/{provider}/{projectId}"),
+    ("post", "/account/sessions/id-token"),
 }
 GATE_EXEMPT = {
     ("get", "/account/mfa/factors"),

@@ -79,10 +79,10 @@ SERVED = {
     "createJWT": ("POST", "/account/jwts", ()),
     "listLogs": ("GET", "/account/logs", ("queries",)),
     "updateStatus": ("PATCH", "/account/status", ()),
-}
-NOT_SERVED = {
     "listIdentities": ("GET", "/account/identities", ("queries",)),
     "deleteIdentity": ("DELETE", "/account/identities/{identityId}", ("identityId",)),
+}
+NOT_SERVED = {
     "createPushTarget": ("POST", "/account/targets/push", ("targetId", "identifier", "providerId")),
     "updatePushTarget": ("PUT", "/account/targets/{targetId}/push", ("targetId", "identifier")),
     "deletePushTarget": ("DELETE", "/account/targets/{targetId}/push", ("targetId",)),

@@ -565,7 +565,23 @@ def test_methods_not_served_answer_a_page_on_another_site(fresh_server: str, nam
     call_not_served(nuvix(fresh_server), name)
 
 
-@pytest.mark.parametrize("name", sorted(set(URLS) - {"getQR"}))
+@pytest.mark.parametrize("name", ["createOAuth2Session", "createOAuth2Token"])
+def test_oauth2_url_builders_answer_provider_disabled_without_a_configured_provider(fresh_server: str, name: str):
+    """The OAuth2 URLs are served (tests/e2e/test_oauth.py runs the flows); a provider this deployment has no
+    client id for answers Appwrite's JSON 412, never a redirect."""
+    url = nuvix(fresh_server).url(name, "google", "http://localhost:3000/ok", "http://localhost:3000/no", [])
+    response = requests.get(url, allow_redirects=False, timeout=TIMEOUT)
+    assert response.status_code == 412
+    assert response.json()["type"] == "project_provider_disabled"
+
+
+def test_identities_need_a_session(fresh_server: str) -> None:
+    client = nuvix(fresh_server)
+    raises(client.account.listIdentities, 401, "general_unauthorized_scope")
+    raises(lambda: client.account.deleteIdentity("i1"), 401, "general_unauthorized_scope")
+
+
+@pytest.mark.parametrize("name", sorted(set(URLS) - {"getQR", "createOAuth2Session", "createOAuth2Token"}))
 def test_url_builders_not_served(fresh_server: str, name: str) -> None:
     """The browser navigates to the OAuth2 URLs and loads the avatar ones with <img>: a JSON 404, never a redirect."""
     url = nuvix(fresh_server).url(name, *["x"] * len(URLS[name][1]))

@@ -97,6 +97,11 @@ SERVED = {
     "update_passkey_verification",
     "create_passkey_token",
     "update_passkey_token",
+    # Social sign-in (issue 20): tests/e2e/test_oauth.py and test_social_sign_in_methods_answer_as_served below.
+    "list_identities",
+    "delete_identity",
+    "create_id_token_session",
+    "create_o_auth2_token",
 }
 NOT_SERVED = {
     "list_consents",
@@ -105,11 +110,7 @@ NOT_SERVED = {
     "list_consent_tokens",
     "get_consent_token",
     "delete_consent_token",
-    "list_identities",
-    "delete_identity",
     "list_memberships",
-    "create_id_token_session",
-    "create_o_auth2_token",
 }
 
 
@@ -297,3 +298,25 @@ def test_methods_not_served_get_route_not_found(fresh_server: str, name: str) ->
     required = [p.name for p in inspect.signature(method).parameters.values() if p.default is p.empty]
     with warnings.catch_warnings(record=True):  # update_magic_url_session and update_phone_session warn: deprecated
         sdk_raises(lambda: method(**dict.fromkeys(required, "x")), 404, "general_route_not_found")
+
+
+def test_social_sign_in_methods_answer_as_served(fresh_server: str) -> None:
+    """Served (tests/e2e/test_oauth.py runs the flows against a real provider); on a deployment without a
+    configured provider: identities need a session, Google answers Appwrite's provider-disabled 412."""
+    from appwrite.enums.id_token_provider import IdTokenProvider
+    from appwrite.enums.o_auth_provider import OAuthProvider
+
+    account = Account(sdk_client(fresh_server))
+    sdk_raises(account.list_identities, 401, "general_unauthorized_scope")
+    sdk_raises(lambda: account.delete_identity(identity_id="i1"), 401, "general_unauthorized_scope")
+    sdk_raises(
+        lambda: account.create_id_token_session(provider=IdTokenProvider.GOOGLE, id_token="x"),
+        412,
+        "project_provider_disabled",
+    )
+    with warnings.catch_warnings(record=True):  # create_o_auth2_token is deprecated in SDK 27
+        sdk_raises(
+            lambda: account.create_o_auth2_token(provider=OAuthProvider.GOOGLE, success="http://localhost:3000/ok"),
+            412,
+            "project_provider_disabled",
+        )

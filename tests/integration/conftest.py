@@ -377,3 +377,6 @@ def environment():
         else:
             os.environ[name] = value
     settings.cache_clear()
+
+
+from .oauth_fixtures import idp  # noqa: E402, F401 - the social sign-in provider fixture (it needs Api from above)

@@ -15,7 +15,7 @@ WHOLE_VCPU_MB = 1769  # Lambda gives one vCPU at 1,769 MB; single-threaded Argon
 
 
 @pytest.fixture
-def hashing_functions(aws_emulation, monkeypatch) -> set[str]:
+def hashing_functions(aws_emulation, monkeypatch, idp) -> set[str]:
     """The functions whose success path (the bench's walk of every function) hashes or verifies a password."""
     monkeypatch.setattr(harness, "load_handler", harness.load_handler)  # the walk's Api replaces it; restored after
     hashed: set[str] = set()
@@ -35,7 +35,7 @@ def hashing_functions(aws_emulation, monkeypatch) -> set[str]:
         current.append(function.name)
         return load_handler(function)(event, context)
 
-    walk(Api(dispatch, ip="10.9.0.1"), run=0)
+    walk(Api(dispatch, ip="10.9.0.1"), run=0, idp=idp)
     assert set(current) == set(FUNCTIONS)  # the walk calls every function
     return hashed
 

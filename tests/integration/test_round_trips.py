@@ -18,6 +18,7 @@ from tests.rfc6238 import totp
 from . import conftest as harness
 from .admin_fixtures import key_headers, walk_admin
 from .conftest import PASSWORD, lift_cooldowns, lift_rate_limits
+from .oauth_fixtures import callback, social_sign_in, start, verified, walk_oauth
 from .passkey_fixtures import walk_passkeys
 
 # Exact counts on the success path. Where ARCHITECTURE.md §3 sets a budget, the count is that budget.
@@ -171,8 +172,9 @@ class ExternalCalls:
         if not self.warm:
             from authcore.delivery import aws, email, sms
             from authcore.security import codes, kms
+            from authcore.services import oauth_providers
 
-            email._client = sms._client = codes._key = None
+            email._client = sms._client = codes._key = oauth_providers._secrets = None
             aws._clients.clear()
             kms._client = None
         self.function = function
@@ -481,6 +483,15 @@ def _succeeds(name: str, answer: Any) -> Any:
     return answer
 
 
+def _succeeds_or_redirects(name: str, answer: Any) -> Any:
+    """The OAuth2 browser flows answer 302 on their success path."""
+    assert answer.status < 300 or (answer.status == 302 and "error=" not in answer.header("location")), (
+        name,
+        answer.body,
+    )
+    return answer
+
+
 def test_round_trips_per_mfa_endpoint(api, sent, dynamo_calls, external_calls):
     walked = []
 
@@ -727,7 +738,7 @@ def _exercise_mfa_functions(api, sent, external_calls) -> None:
     external_calls.failing = set()
 
 
-def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls, user_id_of):
+def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls, user_id_of, idp):
     """Run every handler through its paths, then compare the DynamoDB actions used with the template's policies."""
     api.sign_up()
     session, other = api.session_for(), api.session_for()
@@ -764,10 +775,11 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls,
     key = key_headers()
     for _ in range(11):  # past the session cap: a server-made session evicts the oldest
         assert api("users_create_session", {}, path={"userId": user_id_of(session)}, headers=key).status == 201
+    walk_oauth(api, idp, _succeeds_or_redirects, key)
     for name, used in api.actions_by_function.items():
         assert used <= _allowed_actions(name), f"{name} uses {used - _allowed_actions(name)} beyond its policy"
     assert set(api.actions_by_function) == {name for name in FUNCTIONS if _allowed_actions(name)}
-    for name in CODE_FUNCTIONS | MFA_FUNCTIONS | ADMIN_FUNCTIONS:  # every action granted to them is one they need
+    for name in CODE_FUNCTIONS | MFA_FUNCTIONS | ADMIN_FUNCTIONS | OAUTH_FUNCTIONS:  # every action granted is needed
         assert api.actions_by_function[name] == _allowed_actions(name), name
     # SES, SNS, Secrets Manager and KMS: granted to exactly the functions that call them, and only what they call.
     for name in FUNCTIONS:
@@ -779,7 +791,7 @@ def test_policies_grant_exactly_what_the_handlers_use(api, sent, external_calls,
         function for function, (_, external) in ADMIN_STEPS.items() if external
     } | {"update_email", "update_phone"} | JWT_SIGNERS | {  # the notice to the old address; the JWT signers
         function for function, _, external in PASSKEY_STEPS.values() if external
-    }
+    } | {"create_oauth2_session", "create_oauth2_token", "oauth2_callback"}  # the state's keyed hash, the client secret
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -1040,3 +1052,52 @@ def test_users_read_passkey_functions_may_update_only_the_key_item():
         updates = [s for s in statements if "dynamodb:UpdateItem" in s["Action"]]
         assert len(updates) == 1 and updates[0]["Action"] == ["dynamodb:UpdateItem"], name
         assert updates[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["APIKEY#*"]}}, name
+
+
+# Social sign-in (issue 20). Starting: the per-ip limit, the state. The callback: the state taken (a
+# conditional delete), the identity's index; for a first sign-in the email's index, then identity and user in
+# one transaction; for a returning user the profile. Then the session (session flow) or the token (token
+# flow). Exchanging the token: the limits of POST /account/sessions/token, the profile with the token (one
+# lookup for codes, links and tokens), the token taken, the session. A native ID token: the ip limit, the token recorded as used, then as the callback.
+OAUTH_EXPECTED = {
+    "create_oauth2_session": ["UpdateItem", "PutItem"],
+    "create_oauth2_token": ["UpdateItem", "PutItem"],
+    "oauth2_callback": ["DeleteItem", "GetItem", "GetItem", "TransactWriteItems", "TransactWriteItems"],
+    "create_id_token_session": [
+        "UpdateItem",
+        "PutItem",
+        "GetItem",
+        "GetItem",
+        "TransactWriteItems",
+        "TransactWriteItems",
+    ],
+    "list_identities": ["BatchGetItem", "Query"],
+    "delete_identity": ["BatchGetItem", "GetItem", "TransactWriteItems"],
+    "users_list_identities": ["UpdateItem", "Scan"],
+    "users_delete_identity": ["UpdateItem", "Scan", "TransactWriteItems"],
+}
+OAUTH_FUNCTIONS = set(OAUTH_EXPECTED)
+OAUTH_RETURNING = ["DeleteItem", "GetItem", "GetItem", "TransactWriteItems"]  # the callback for a known identity
+OAUTH_TOKEN_CALLBACK = ["DeleteItem", "GetItem", "GetItem", "PutItem"]
+OAUTH_TOKEN_EXCHANGE = ["TransactWriteItems", "BatchGetItem", "DeleteItem", "TransactWriteItems"]
+EXPECTED.update(OAUTH_EXPECTED)
+
+
+def test_round_trips_of_social_sign_in(api, idp, dynamo_calls, external_calls):
+    started = start(api)
+    assert dynamo_calls.operations == OAUTH_EXPECTED["create_oauth2_session"]
+    assert external_calls.last == ["secretsmanager:GetSecretValue"]  # the code key: the state's keyed hash
+    code, state = idp.authorize(started.header("location"), {"sub": "rt", **verified("rt@example.com")})
+    assert callback(api, code, state, started).status == 302
+    assert dynamo_calls.operations == OAUTH_EXPECTED["oauth2_callback"]
+    assert external_calls.last == ["secretsmanager:GetSecretValue", "secretsmanager:GetSecretValue"]  # key, client
+    _, again = social_sign_in(api, idp, "rt")
+    assert again.status == 302 and dynamo_calls.operations == OAUTH_RETURNING
+    started = start(api, "create_oauth2_token")
+    assert dynamo_calls.operations == OAUTH_EXPECTED["create_oauth2_token"]
+    code, state = idp.authorize(started.header("location"), {"sub": "rt"})
+    answer = callback(api, code, state, started)
+    assert dynamo_calls.operations == OAUTH_TOKEN_CALLBACK
+    query = {k: v[0] for k, v in parse_qs(urlsplit(answer.header("location")).query).items()}
+    assert api("create_session", {"userId": query["userId"], "secret": query["secret"]}).status == 201
+    assert dynamo_calls.operations == OAUTH_TOKEN_EXCHANGE

@@ -38,6 +38,14 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "general_route_not_found": (404, "The requested route was not found. Please refer to the API docs and try again."),
     "project_not_found": (404, "Project with the requested ID could not be found."),
     "general_server_error": (500, "Server Error"),
+    "project_provider_disabled": (
+        412,
+        "The chosen OAuth provider is disabled. Configure its client id and secret to enable it.",
+    ),
+    "project_invalid_success_url": (400, "Invalid redirect URL for OAuth success."),
+    "project_invalid_failure_url": (400, "Invalid redirect URL for OAuth failure."),
+    "user_oauth2_provider_error": (424, "Failed to sign in with the OAuth2 provider. Please try again."),
+    "user_identity_not_found": (404, "The identity could not be found."),
 }
 
 

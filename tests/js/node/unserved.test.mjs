@@ -1,6 +1,6 @@
-// The web SDK's methods this API does not serve (consents, identities, OAuth / ID-token sessions, push targets,
-// client.ping, and every avatar but the QR code): each fails cleanly, as the SDK expects an unknown route to, with
-// an AppwriteException 404 general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
+// The web SDK's methods this API does not serve (consents, push targets, client.ping, and every avatar but the QR
+// code): each fails cleanly, as the SDK expects an unknown route to, with an AppwriteException 404
+// general_route_not_found, never a 5xx or a non-JSON answer. No sign-up.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -16,18 +16,13 @@ const UNSERVED_ACCOUNT_CALLS = {
   listConsentTokens: (a) => a.listConsentTokens({ consentId: 'c1' }),
   getConsentToken: (a) => a.getConsentToken({ consentId: 'c1', tokenId: 't1' }),
   deleteConsentToken: (a) => a.deleteConsentToken({ consentId: 'c1', tokenId: 't1' }),
-  listIdentities: (a) => a.listIdentities(),
-  deleteIdentity: (a) => a.deleteIdentity({ identityId: 'i1' }),
-  createIdTokenSession: (a) => a.createIdTokenSession({ provider: 'google', idToken: 'x' }),
   createPushTarget: (a) => a.createPushTarget({ targetId: 'p1', identifier: 'device' }),
   updatePushTarget: (a) => a.updatePushTarget({ targetId: 'p1', identifier: 'device' }),
   deletePushTarget: (a) => a.deletePushTarget({ targetId: 'p1' }),
 };
 
-// URL builders: OAuth flows navigate to these, avatars load them with <img src>.
+// URL builders: avatars load them with <img src> (the OAuth2 ones: oauth.test.mjs).
 const UNSERVED_URLS = {
-  createOAuth2Session: (b) => b.account.createOAuth2Session({ provider: 'google' }),
-  createOAuth2Token: (b) => b.account.createOAuth2Token({ provider: 'google' }),
   getBrowser: (b) => b.avatars.getBrowser({ code: 'ch' }),
   getCreditCard: (b) => b.avatars.getCreditCard({ code: 'visa' }),
   getFavicon: (b) => b.avatars.getFavicon({ url: 'https://example.com' }),

@@ -107,13 +107,24 @@ def _refusal(event: dict[str, Any]) -> ApiError | None:
     if not transport.project_matches(event):
         return ApiError("project_not_found")
     content_type = transport.header(event, "Content-Type").strip().lower()
-    if content_type.startswith(FORM_TYPES):
+    if content_type.startswith(FORM_TYPES) and not _form_callback(event, content_type):
         return ApiError("general_argument_invalid", NOT_JSON)
     if _junk_parameter(event):
         return ApiError("general_argument_invalid", "Invalid parameter: it must not hold NUL or lone surrogates.")
     if not content_type or content_type.startswith(JSON):  # what Powertools would parse as JSON
         return _body_out_of_limits(event)
     return None
+
+
+# Sign in with Apple posts its answer as a form to the OAuth2 callback (response_mode=form_post). That one
+# form is taken: the callback acts only on a single-use state the flow stored, so a forged post does nothing.
+OAUTH2_CALLBACK = "/account/sessions/oauth2/callback/"
+
+
+def _form_callback(event: dict[str, Any], content_type: str) -> bool:
+    return content_type.startswith(FORM_TYPES[0]) and (event.get("path") or "").removeprefix("/v1").startswith(
+        OAUTH2_CALLBACK
+    )
 
 
 def _junk_parameter(event: dict[str, Any]) -> bool:
@@ -203,6 +214,11 @@ def signed_in(
         headers=transport.fallback_cookies_header(credential),
         cookies=transport.session_cookies(event, credential, expire_ms),
     )
+
+
+def redirect(location: str, cookies: list[Cookie] | None = None) -> Response:
+    """302 to `location` (the OAuth2 flows), with the session cookies of a sign-in."""
+    return Response(302, "text/plain; charset=utf-8", "", headers={"Location": location}, cookies=cookies)
 
 
 def signed_out(event: dict[str, Any]) -> Response:

@@ -13,15 +13,6 @@ from authcore.config import settings
 from authcore.models import json_limits
 from authcore.security.tokens import decode_credential
 
-_QUERIES = re.compile(r"^queries(\[\d*\])?$")  # queries[0]=… (Appwrite's SDKs) or queries[]=…
-
-
-def list_queries(event: dict[str, Any]) -> list[str]:
-    """The `queries[]` of a list request, in their order."""
-    raw = event.get("multiValueQueryStringParameters") or {}
-    return [value for name, values in sorted(raw.items()) if _QUERIES.match(name) for value in values or ()]
-
-
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOWED_HEADERS = ", ".join(
     [
@@ -153,6 +144,50 @@ def api_key(event: dict[str, Any]) -> str:
 
 def is_https(event: dict[str, Any]) -> bool:
     return header(event, "X-Forwarded-Proto").lower() != "http"
+
+
+def query_list(event: dict[str, Any], name: str) -> list[str]:
+    """An array query parameter as the SDKs send it: `name[0]=…&name[1]=…` (or `name[]=…`, or `name=…`), in order."""
+    multi = event.get("multiValueQueryStringParameters") or {}
+    pattern = re.compile(rf"^{re.escape(name)}(\[(\d*)\])?$")
+    found = [(m.group(2) or "", values) for key, values in multi.items() if (m := pattern.match(key))]
+    found.sort(key=lambda pair: int(pair[0]) if pair[0] else -1)
+    return [value for _, values in found for value in values or ()]
+
+
+def flow_cookie_name() -> str:
+    return f"a_oauth2_{settings().project_id}"
+
+
+def flow_cookie(event: dict[str, Any]) -> str:
+    """The browser binding of a started OAuth2 flow ("" when the browser sent none)."""
+    return _cookies(event).get(flow_cookie_name(), "")
+
+
+def set_flow_cookie(event: dict[str, Any], value: str, max_age_seconds: int) -> Cookie:
+    """Binds a started OAuth2 flow to this browser (login CSRF: a callback URL replayed in another browser
+    finds no binding). SameSite=None on https: Sign in with Apple comes back by a cross-site POST."""
+    secure = is_https(event)
+    same_site = SameSite.NONE_MODE if secure else SameSite.LAX_MODE
+    return Cookie(
+        name=flow_cookie_name(),
+        value=value,
+        path="/",
+        secure=secure,
+        http_only=True,
+        max_age=max_age_seconds,
+        same_site=same_site,
+    )
+
+
+def public_base_url(event: dict[str, Any]) -> str:
+    """The API's base URL as the browser sees it: scheme, host, and the stage or base path API Gateway
+    took off the resource path (/v1). The base of the OAuth2 redirect URI registered with each provider."""
+    path = event.get("path") or ""
+    full = (event.get("requestContext") or {}).get("path") or path
+    prefix = full[: len(full) - len(path)] if full.endswith(path) else ""
+    scheme = "https" if is_https(event) else "http"
+    return f"{scheme}://{header(event, 'Host')}{prefix}"
 
 
 def session_cookies(event: dict[str, Any], value: str, expire_ms: int) -> list[Cookie]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from authcore.models import json_limits
 from authcore.models.fields import (
@@ -113,6 +113,16 @@ class PhoneToken(Body):
 class TokenSession(Body):
     userId: Id
     secret: Secret
+
+
+class IdTokenSession(Body):
+    provider: Annotated[str, StringConstraints(max_length=32)]
+    idToken: Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+    nonce: Annotated[str, StringConstraints(max_length=256)] = ""
+    # Appwrite stores these on the session; we keep no provider token (accepted and ignored).
+    accessToken: Annotated[str, StringConstraints(max_length=8192)] = ""
+    accessTokenExpiry: float | int | None = None
+    name: Name = ""
 
 
 class UpdateMfa(Body):

@@ -96,6 +96,24 @@ class Token(Model):
     phrase: str
 
 
+class Identity(Document):
+    """A user's account at an OAuth2 provider. Provider tokens are never kept: their fields are "" always."""
+
+    userId: str
+    provider: str
+    providerUid: str
+    providerEmail: str
+    providerAccessToken: str
+    providerAccessTokenExpiry: str
+    providerRefreshToken: str
+    providerIdToken: str
+
+
+class IdentityList(Model):
+    total: int
+    identities: list[Identity]
+
+
 class MfaChallenge(Model):
     id: str = Field(alias="$id")
     createdAt: str = Field(alias="$createdAt")

@@ -15,6 +15,11 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
+def is_secret(value: str) -> bool:
+    """Shaped like new_secret(): 64 lowercase hex characters."""
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
 def digest(secret: str) -> str:
     """SHA-256 hex: what the table keeps instead of a high-entropy secret."""
     return hashlib.sha256(secret.encode()).hexdigest()

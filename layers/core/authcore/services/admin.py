@@ -17,6 +17,7 @@ from authcore.models.caller import Caller
 from authcore.models.requests import CreateUser, UpdatePasskey
 from authcore.models.responses import (
     Account,
+    IdentityList,
     Jwt,
     LogList,
     MfaFactors,
@@ -34,6 +35,7 @@ from authcore.services.apikeys import ServerKey
 from authcore.services.factors import needs_more_factors
 from authcore.services.sessions import session_model, start_session
 from authcore.store import mfa as mfa_store
+from authcore.store import oauth as oauth_store
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, StaleError
@@ -277,6 +279,34 @@ def list_users(key: ServerKey, queries: list[str], search: str) -> UserList:
     found = sorted((u for u in users_store.scan_profiles() if _matches(u, search)), key=lambda u: u["createdAt"])
     audit(key, "users.list", "", "success")
     return UserList(total=len(found), users=[account_model(u) for u in found[offset : offset + limit]])
+
+
+def list_identities(key: ServerKey, queries: list[str], search: str) -> IdentityList:
+    """Every user's identities, oldest first, filtered by `search` (provider, its user id or email, or
+    userId), with limit and offset. Reads the whole table (a Scan), as list_users does."""
+    from authcore.services.oauth import identity_list
+
+    limit, offset = paging.limit_offset(queries, paging.MAX_LIMIT)
+    needle = search.strip().lower()
+    fields = ("userId", "provider", "providerUid", "providerEmail")
+    found = [i for i in oauth_store.all_identities() if not needle or any(needle in str(i[f]).lower() for f in fields)]
+    listed = identity_list(found)
+    audit(key, "identities.list", "", "success")
+    return IdentityList(total=listed.total, identities=listed.identities[offset : offset + limit])
+
+
+def delete_identity(key: ServerKey, identity_id: str) -> None:
+    """Unlink an identity from its user, whoever that is (found by a Scan)."""
+    identity = next((i for i in oauth_store.all_identities() if i["identityId"] == identity_id), None)
+    deleted = identity is not None and oauth_store.delete_identity(identity)
+    audit(
+        key,
+        "identities.delete",
+        identity["userId"] if identity else "",
+        "success" if deleted else "user_identity_not_found",
+    )
+    if not deleted:
+        raise ApiError("user_identity_not_found")
 
 
 @audited("users.delete")

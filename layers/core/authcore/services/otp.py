@@ -180,12 +180,17 @@ def create_session(body: TokenSession, caller: Caller) -> NewSession:
     )
     if not (is_code(body.secret) or is_link_secret(body.secret)):
         raise ApiError("user_invalid_token")
-    # Codes, sign-in links and the tokens a passkey earned are all keyed hashes: one lookup, then the kind decides.
+    # Codes, sign-in links and the tokens a passkey or an OAuth2 flow earned are all keyed hashes: one lookup,
+    # then the kind decides.
     user, token = tokens_store.get_user_and_token(body.userId, keyed_hash(body.userId, body.secret))
     if user is None:
         raise ApiError("user_invalid_token")
     if token is not None and token.get("kind") == SIGN_IN_KIND:
         return _passkey_session(user, token, caller)
+    if token is not None and token.get("kind") == "oauth2":  # the OAuth2 token flow's secret
+        from authcore.services import oauth  # only for this kind of token: keeps the code path light
+
+        return oauth.session_from_token(user, token, caller)
     kinds = tuple(SIGN_IN)
     if codes.spent(token) or codes.burned(user, token):
         raise ApiError("user_invalid_token")  # a double submit, or a code retired by a burn: no guess (API.md §7)

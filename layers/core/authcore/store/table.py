@@ -93,15 +93,16 @@ def _plain(value: dict[str, Any]) -> Any:
     return set(data)  # SS, BS
 
 
-def scan_items(partition_prefix: str, sort_key: str) -> list[dict[str, Any]]:
-    """Every item whose pk starts with `partition_prefix` and whose sk is `sort_key`, page by page.
+def scan_items(partition_prefix: str, sort_key: str, sort_prefix: bool = False) -> list[dict[str, Any]]:
+    """Every item whose pk starts with `partition_prefix` and whose sk is `sort_key` (or, with `sort_prefix`,
+    starts with it), page by page.
 
     A Scan reads the whole table, whatever it returns: for admin paths only, never an end user's.
     """
     items: list[dict[str, Any]] = []
     request: dict[str, Any] = {
         "TableName": table_name(),
-        "FilterExpression": "begins_with(pk, :prefix) AND sk = :sk",
+        "FilterExpression": "begins_with(pk, :prefix) AND " + ("begins_with(sk, :sk)" if sort_prefix else "sk = :sk"),
         "ExpressionAttributeValues": marshal({":prefix": partition_prefix, ":sk": sort_key}),
     }
     while True:
