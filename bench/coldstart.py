@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import LAYER, ROOT
-from bench.harness import FUNCTIONS, Api, use_template_log_level, walk
+from bench.harness import FUNCTIONS, NEEDS_PROVIDER, Api, use_template_log_level, walk
 from local import lambda_platform
 
 CHILD = Path(__file__).with_name("child.py")
@@ -231,7 +231,7 @@ def measure(runs: int) -> dict[str, Any]:
                 for number, setup in enumerate(setups):
                     cold.setup = setup
                     cold.measure_floor(setup)
-                    cold.fresh = set(FUNCTIONS)
+                    cold.fresh = set(FUNCTIONS) - NEEDS_PROVIDER
                     walk_id = run * len(setups) + number
                     walk(Api(cold.dispatch, ip=f"10.0.{walk_id}.1"), walk_id)
                     if cold.fresh:

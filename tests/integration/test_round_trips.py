@@ -1058,7 +1058,8 @@ def test_users_read_passkey_functions_may_update_only_the_key_item():
 # conditional delete), the identity's index; for a first sign-in the email's index, then identity and user in
 # one transaction; for a returning user the profile. Then the session (session flow) or the token (token
 # flow). Exchanging the token: the limits of POST /account/sessions/token, the profile with the token (one
-# lookup for codes, links and tokens), the token taken, the session. A native ID token: the ip limit, the token recorded as used, then as the callback.
+# lookup for codes, links and tokens), the token taken, the session. A native ID token: the ip limit, the
+# token recorded as used, then as the callback.
 OAUTH_EXPECTED = {
     "create_oauth2_session": ["UpdateItem", "PutItem"],
     "create_oauth2_token": ["UpdateItem", "PutItem"],
