@@ -75,8 +75,12 @@ def test_the_link_sets_a_new_password_and_ends_every_session(api, sent, ada):
     assert_signed_out(api, credentials)
     assert session_items(user_id) == [] and profile(user_id)["sessions"] == {}
     assert api.sign_in(EMAIL, PASSWORD).status == 401
-    assert api.sign_in(EMAIL, NEW_PASSWORD).status == 201
+    signed_in = api.sign_in(EMAIL, NEW_PASSWORD)
+    assert signed_in.status == 201
     assert profile(user_id)["emailVerification"] is False  # not a proof of the address (docs/security.md)
+    events = [log["event"] for log in api("list_logs", session=signed_in.credential).body["logs"]]
+    # Newest first: the sign-in, the old password refused, the reset.
+    assert events[:3] == ["session.create", "session.create.failed", "recovery.update"]
 
 
 def iso_after(created: str, minutes: int) -> str:

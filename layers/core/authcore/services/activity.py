@@ -48,6 +48,7 @@ RECOVERY_CODES_CREATED = "recoverycodes.create"
 RECOVERY_CODES_REGENERATED = "recoverycodes.update"
 RECOVERY_CODE_USED = "recoverycodes.use"
 PASSWORD_UPDATED = "user.update.password"  # noqa: S105 - an event name
+PASSWORD_RECOVERED = "recovery.update"  # noqa: S105 - an event name: a password set by recovery (Appwrite's)
 EMAIL_UPDATED = "user.update.email"
 PHONE_UPDATED = "user.update.phone"
 STATUS_UPDATED = "user.update.status"

@@ -30,7 +30,7 @@ from authcore.models.responses import Token
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_phrase
 from authcore.security.passwords import hash_password
 from authcore.security.tokens import digest, new_secret_and_digest
-from authcore.services import codes, limits, notices
+from authcore.services import activity, codes, limits, notices
 from authcore.services.verification import link
 from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
@@ -185,8 +185,9 @@ def _reset(body: UpdateRecovery, caller: Caller, kind: str, hashed: str) -> Toke
         password_hash = password_hash or hash_password(body.password)  # once, however many retries
         now = use.now
         changes = {"passwordHash": password_hash, "passwordUpdate": now, "updatedAt": now}
-        # Not a proof of the address: see the module docstring.
-        sessions_store.reset_password(user, replace(use, proves_address=False), changes)
+        # Not a proof of the address: see the module docstring. The activity log's entry rides in the same write.
+        log = activity.entry(user, activity.PASSWORD_RECOVERED, caller)
+        sessions_store.reset_password(user, replace(use, proves_address=False), changes, log)
 
     user, token = codes.verify(body.userId, hashed, kind, counts_failures=kind in codes.GUESSABLE, spend=reset)
     observability.count("PasswordReset", method="link" if kind == codes.RECOVERY else "code")

@@ -171,9 +171,9 @@ def end_sessions(
     client().transact_write_items(TransactItems=[{"Update": profile_update}, *deletes, *extra])
 
 
-def reset_password(user: dict[str, Any], use: TokenUse, changes: dict[str, Any]) -> None:
-    """Spend a recovery token, set `changes` (the new password) on the profile and end every session of
-    `user` (as read), in one transaction.
+def reset_password(user: dict[str, Any], use: TokenUse, changes: dict[str, Any], log: dict[str, Any]) -> None:
+    """Spend a recovery token, set `changes` (the new password) on the profile, end every session of `user`
+    (as read) and write the activity `log` item, in one transaction.
 
     SpentError when the token is no longer usable; StaleError when the profile changed since it was read
     (a session was created meanwhile, a failure was counted, the address changed).
@@ -182,7 +182,7 @@ def reset_password(user: dict[str, Any], use: TokenUse, changes: dict[str, Any])
     for name, value in changes.items():
         profile.set(name, value)
     deletes = _end_in(profile, user["userId"], user.get(SESSIONS_REV, 0), list(user.get("sessions", {})))
-    tokens.spend(user["userId"], use, profile, deletes)
+    tokens.spend(user["userId"], use, profile, [*deletes, logs.put(log)])
 
 
 def extend_session(user: dict[str, Any], digest: str, expire: int, updated_at: int) -> None:
