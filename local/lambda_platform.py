@@ -18,7 +18,7 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
+import subprocess  # nosec B404 - probes the interpreters found on this machine
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +96,7 @@ def interpreter(python_version: str) -> str:
         installed = sorted(pyenv.glob(f"{python_version}.*/bin/python{python_version}"), reverse=True)
         candidates = [shutil.which(f"python{python_version}"), *map(str, installed)]
     for candidate in filter(None, candidates):
-        probe = subprocess.run(  # a Python interpreter found above, asked its version
+        probe = subprocess.run(  # a Python interpreter found above, asked its version  # nosec B603
             [candidate, "-c", "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"],
             capture_output=True,
             text=True,

@@ -103,7 +103,7 @@ def configured(name: str) -> Provider | None:
     if name == "apple":
         endpoints = {
             "authorization_endpoint": "https://appleid.apple.com/auth/authorize",
-            "token_endpoint": "https://appleid.apple.com/auth/token",
+            "token_endpoint": "https://appleid.apple.com/auth/token",  # nosec B105 - a URL
             "jwks_uri": "https://appleid.apple.com/auth/keys",
             "issuer": "https://appleid.apple.com",
         }
@@ -288,7 +288,7 @@ def _our_party(claims: dict[str, Any], audiences: tuple[str, ...]) -> str:
     return str(claims.get("azp") or next((a for a in named if a in audiences), audiences[0]))
 
 
-def verify_id_token(
+def verify_id_token(  # nosec B107 - access_token '' means no access token to check
     p: Provider, id_token: str, nonce: str, audiences: tuple[str, ...], access_token: str = ""
 ) -> dict[str, Any]:
     """The claims of an ID token whose signature (the provider's published keys), issuer, audience, expiry

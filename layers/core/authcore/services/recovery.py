@@ -176,7 +176,7 @@ def _limit(body: UpdateRecovery, caller: Caller) -> None:
 
 def _reset(body: UpdateRecovery, caller: Caller, kind: str, hashed: str) -> Token:
     """Spend the secret: set the password and end every session of the user, MFA untouched; then the notice."""
-    password_hash = ""
+    password_hash = ""  # nosec B105 - set once below, by hash_password
 
     def reset(user: dict[str, Any], use: TokenUse) -> None:
         nonlocal password_hash
