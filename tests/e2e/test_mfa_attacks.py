@@ -39,7 +39,7 @@ PARALLEL_PUTS = 20
 MAX_WRONG_CODES = 5  # a challenge burns at the 5th wrong code
 FREE_FAILURES = 10  # consecutive wrong codes of a user before code checks lock
 FIRST_LOCK_S = 30
-FACTORS = ("totp", "email", "phone", "recoveryCode", "custom")  # custom: never served, always false
+FACTORS = ("totp", "email", "phone", "recoveryCode", "custom", "passkey")  # custom: never served, always false
 
 
 @dataclass

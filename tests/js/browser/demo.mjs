@@ -2,8 +2,9 @@
 // would: sign up, verify the email, scan the QR / confirm a TOTP code, save recovery codes, turn MFA on, sign
 // out, sign in and answer the TOTP challenge, see the account; then reload to prove the session survives. Then
 // the forgotten password: ask for the link, open it, choose a new password, and sign in with it, still meeting
-// the TOTP challenge (a reset leaves MFA on). Then sign out and "sign in with a link" as a new user: the emailed
-// link opens the page, which exchanges it for a session.
+// the TOTP challenge (a reset leaves MFA on). With --passkeys (a virtual authenticator), register a passkey, sign
+// in with it, and use it as a password sign-in's second factor. Then sign out and "sign in with a link" as a new
+// user: the emailed link opens the page, which exchanges it for a session.
 //
 //   node tests/js/browser/demo.mjs --page http://127.0.0.1:3000/__dev/demo/ [--screenshot docs/demo-qr.png]
 //   node tests/js/browser/demo.mjs --page 'http://localhost:3000/__dev/demo/?endpoint=http://127.0.0.1:3000/v1'
@@ -251,6 +252,10 @@ async function flow(page, context, apiRequests) {
     assert.equal(await page.textContent('#account-factors'), 'password, totp');
     assert.equal(await page.textContent('#account-mfa'), 'on');
   });
+}
+
+/** A new user signs in with an emailed link (the page exchanges it for a session). */
+async function linkFlow(page, context, apiRequests) {
   await step('sign in with a link', async () => {
     await page.click('#sign-out');
     await expectSection(page, 'start');
@@ -313,7 +318,7 @@ async function passkeyFlow(page, storedCredentials) {
     await expectSection(page, 'start');
   });
   await step('password, then the passkey as the second factor', async () => {
-    await fillAndSubmit(page, 'sign-in-form', { email, password }, 'sign-in');
+    await fillAndSubmit(page, 'sign-in-form', { email, password: newPassword }, 'sign-in'); // since the reset
     await expectSection(page, 'challenge');
     await page.click('#challenge-passkey');
     await expectSection(page, 'account');
@@ -340,6 +345,7 @@ try {
   const storedCredentials = options.passkeys ? await virtualAuthenticator(page) : null;
   await flow(page, context, apiRequests);
   if (options.passkeys) await passkeyFlow(page, storedCredentials);
+  await linkFlow(page, context, apiRequests);
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 } catch (error) {
   failed = true;
