@@ -251,24 +251,33 @@ def profile(user_id: str) -> dict[str, Any] | None:
     return users_store.get_user(user_id)
 
 
+class MovedClock:
+    """A clock `advance(ms)` moves forward, for the modules given to moved_clock."""
+
+    offset_ms = 0
+
+    def now_ms(self) -> int:
+        from authcore import clock as real_clock
+
+        return real_clock.now_ms() + self.offset_ms
+
+    def advance(self, ms: int) -> None:
+        self.offset_ms += ms
+
+
+def moved_clock(monkeypatch, module: Any) -> MovedClock:
+    """Make `module` read its `now_ms` from a MovedClock."""
+    moved = MovedClock()
+    monkeypatch.setattr(module, "now_ms", moved.now_ms)
+    return moved
+
+
 @pytest.fixture
 def clock(monkeypatch):
     """Moves the clock the code rules read (services/codes.py `now_ms`) forward by `advance(ms)`."""
-    from authcore import clock as real_clock
     from authcore.services import codes
 
-    class Clock:
-        offset_ms = 0
-
-        def now_ms(self) -> int:
-            return real_clock.now_ms() + self.offset_ms
-
-        def advance(self, ms: int) -> None:
-            self.offset_ms += ms
-
-    moved = Clock()
-    monkeypatch.setattr(codes, "now_ms", moved.now_ms)
-    return moved
+    return moved_clock(monkeypatch, codes)
 
 
 def call_at(api: Api, name: str, route: str, body: Any = None, *, session: str | None = None) -> Answer:

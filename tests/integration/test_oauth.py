@@ -15,7 +15,7 @@ from authcore.observability import logger
 from authcore.security.codes import keyed_hash
 
 from .admin_fixtures import key_headers
-from .conftest import table_items
+from .conftest import moved_clock, table_items
 from .oauth_fixtures import (
     FAILURE,
     SUCCESS,
@@ -93,6 +93,23 @@ def test_a_signed_in_caller_links_the_provider_account_to_itself(api, idp):
     assert me["email"] == "eve@example.com"
     identities = api("list_identities", session=credential).body["identities"]
     assert [(i["providerUid"], i["providerEmail"]) for i in identities] == [("sub-5", "elsewhere@example.com")]
+
+
+def test_a_session_stolen_later_cannot_link_its_thiefs_provider_account(api, idp, monkeypatch):
+    """Linking adds a way to sign in: as with a passkey, it needs a sign-in or step-up of the last 10 minutes."""
+    from authcore.services import oauth
+
+    api.sign_up("gail@example.com")
+    credential = api.session_for("gail@example.com")
+    moved_clock(monkeypatch, oauth).advance(11 * 60 * 1000)
+    started = api(
+        "create_oauth2_session",
+        query={"success": SUCCESS},
+        path={"provider": "oidc"},
+        headers={"Cookie": f"a_session_default={credential}"},
+    )
+    assert (started.status, started.body["type"]) == (401, "user_challenge_required")
+    assert api("list_identities", session=credential).body["identities"] == []
 
 
 def test_an_unverified_provider_email_of_a_new_user_stays_unverified(api, idp):

@@ -10,7 +10,7 @@ import pytest
 from authcore.services.passkeys import CHALLENGE_LIFETIME_MS
 from authcore.store.mfa import PASSKEYS
 from tests.integration.admin_fixtures import key_headers
-from tests.integration.conftest import profile, racing
+from tests.integration.conftest import moved_clock, profile, racing
 from tests.integration.mfa_fixtures import (
     EMAIL,
     assert_error,
@@ -46,21 +46,9 @@ def phone():
 @pytest.fixture
 def passkey_clock(monkeypatch):
     """Moves the clock of the passkey service and store conditions forward by `advance(ms)`."""
-    from authcore import clock as real_clock
     from authcore.services import passkeys
 
-    class Clock:
-        offset_ms = 0
-
-        def now_ms(self) -> int:
-            return real_clock.now_ms() + self.offset_ms
-
-        def advance(self, ms: int) -> None:
-            self.offset_ms += ms
-
-    moved = Clock()
-    monkeypatch.setattr(passkeys, "now_ms", moved.now_ms)
-    return moved
+    return moved_clock(monkeypatch, passkeys)
 
 
 # --- registration ---------------------------------------------------------------------------------

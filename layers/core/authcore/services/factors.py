@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from authcore.store.mfa import AUTHENTICATOR, PASSKEYS, RECOVERY_CREATED_AT
+from authcore.errors import ApiError
+from authcore.store.mfa import AUTHENTICATOR, PASSKEYS, RECOVERY_CREATED_AT, STEP_UP_AT
 from authcore.store.users import verified_at
+
+RECENT_CHALLENGE_MS = 10 * 60 * 1000  # what "recent" means for a sign-in or a step-up challenge (API.md §7)
+
+
+def require_recent_sign_in(session: dict[str, Any], now: int) -> None:
+    """401 user_challenge_required unless this session signed in, or completed a step-up challenge (API.md
+    §7), in the last 10 minutes: a session stolen later cannot add a way to sign in (a passkey, a provider
+    account) or remove one."""
+    recent = now - RECENT_CHALLENGE_MS
+    if session["createdAt"] <= recent and session.get(STEP_UP_AT, 0) <= recent:
+        raise ApiError("user_challenge_required")
 
 
 def verified_authenticator(user: dict[str, Any]) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from authcore.services import activity, codes, limits, notices
 from authcore.services.accounts import account_model
 from authcore.services.auth import Principal, reload
 from authcore.services.factors import (
+    RECENT_CHALLENGE_MS,
     factor_count,
     minimum_factors,
     verified_authenticator,
@@ -35,7 +36,6 @@ from authcore.store.mfa import (
     FactorProof,
 )
 
-RECENT_CHALLENGE_MS = 10 * 60 * 1000
 WRITE_ATTEMPTS = 5
 AUTHENTICATOR_TYPES = ("totp",)
 

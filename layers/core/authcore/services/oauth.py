@@ -33,7 +33,7 @@ from authcore.security.tokens import digest
 from authcore.services import limits
 from authcore.services.accounts import new_user
 from authcore.services.auth import Principal, find_session
-from authcore.services.factors import needs_more_factors
+from authcore.services.factors import needs_more_factors, require_recent_sign_in
 from authcore.services.oauth_providers import (
     ID_TOKEN_PROVIDERS,
     Profile,
@@ -118,6 +118,9 @@ def start(
     link_user = ""
     principal = find_session(caller.credential) if caller.credential else None
     if principal and not needs_more_factors(principal.user, principal.session):
+        # Linking adds a way to sign in: as for a passkey, only a session that signed in (or stepped up)
+        # recently may, so a stolen session cannot attach its thief's provider account.
+        require_recent_sign_in(principal.session, now_ms())
         link_user = principal.user["userId"]
     state, verifier, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(48), secrets.token_urlsafe(32)
     binding = secrets.token_urlsafe(32)

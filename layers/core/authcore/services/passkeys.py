@@ -23,12 +23,11 @@ from authcore.security.codes import new_link_secret_and_hash
 from authcore.security.passkeys import PasskeyRefusedError
 from authcore.services import limits, notices, paging
 from authcore.services.auth import Principal, authenticate, reload
-from authcore.services.factors import needs_more_factors
-from authcore.services.mfa import RECENT_CHALLENGE_MS
+from authcore.services.factors import needs_more_factors, require_recent_sign_in
 from authcore.store import passkeys as passkeys_store
 from authcore.store import users as users_store
 from authcore.store.errors import LimitError, SpentError, StaleError
-from authcore.store.mfa import PASSKEYS, STEP_UP_AT
+from authcore.store.mfa import PASSKEYS
 
 CHALLENGE_LIFETIME_MS = webauthn.TIMEOUT_MS  # 5 minutes
 TOKEN_LIFETIME_MS = 60 * 1000
@@ -114,17 +113,8 @@ def remove_passkey(user: dict[str, Any], passkey_id: str, locale: str) -> None:
     notices.notify(user, notices.PASSKEY_REMOVED, locale)
 
 
-def require_recent_sign_in(principal: Principal) -> None:
-    """401 user_challenge_required unless this session signed in, or completed a step-up challenge (API.md
-    §7), in the last 10 minutes: a session stolen later cannot add or remove a way to sign in."""
-    recent = now_ms() - RECENT_CHALLENGE_MS
-    session = principal.session
-    if session["createdAt"] <= recent and session.get(STEP_UP_AT, 0) <= recent:
-        raise ApiError("user_challenge_required")
-
-
 def delete_passkey(principal: Principal, passkey_id: str, caller: Caller) -> None:
-    require_recent_sign_in(principal)
+    require_recent_sign_in(principal.session, now_ms())
     remove_passkey(principal.user, passkey_id, caller.locale)
 
 
@@ -134,7 +124,7 @@ def delete_passkey(principal: Principal, passkey_id: str, caller: Caller) -> Non
 def create_registration(principal: Principal, body: CreatePasskey, caller: Caller) -> PasskeyChallenge:
     """Creation options for navigator.credentials.create(); the registration waits 5 minutes for its
     one verification, from this session only."""
-    require_recent_sign_in(principal)
+    require_recent_sign_in(principal.session, now_ms())
     user = principal.user
     passkey_id = resolve_id(body.passkeyId, "passkeyId")
     existing = user.get(PASSKEYS) or {}

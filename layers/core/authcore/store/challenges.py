@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from authcore.store import logs, users
-from authcore.store.errors import SpentError, StaleError
 from authcore.store.mfa import FactorProof, transact
 from authcore.store.ratelimit import Charge
 from authcore.store.sessions import SessionCompletion
-from authcore.store.table import cancellation_codes, client, is_conditional_failure, marshal, table_name, user_key
+from authcore.store.table import marshal, spend_in_transaction, table_name, user_key
 from authcore.store.tokens import issue
 from authcore.store.update import ProfileUpdate
 
@@ -72,14 +69,7 @@ def complete(
         *evicted,
         *([logs.put(log)] if log else []),
     ]
-    try:
-        client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
-        if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-            raise SpentError() from error
-        raise StaleError() from error
+    spend_in_transaction(items)
 
 
 def record_wrong_code(

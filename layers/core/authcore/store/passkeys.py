@@ -16,14 +16,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from authcore.store.errors import SpentError, StaleError
+from authcore.store.errors import StaleError
 from authcore.store.mfa import PASSKEYS, transact, use_passkey
 from authcore.store.ratelimit import Charge, charge_update, raise_limit_reached
 from authcore.store.table import (
-    cancellation_codes,
     client,
     is_conditional_failure,
     marshal,
+    spend_in_transaction,
     table_name,
     unmarshal,
     user_key,
@@ -118,14 +118,7 @@ def add_passkey(user: dict[str, Any], registration: dict[str, Any], passkey: dic
         {"Delete": {"TableName": table_name(), "Key": marshal(key), **_live(now_ms)}},
         {"Update": update.as_update(user_key(user["userId"]))},
     ]
-    try:
-        client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
-        if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-            raise SpentError() from error
-        raise StaleError() from error
+    spend_in_transaction(items)
 
 
 def sign_in(user: dict[str, Any], passkey_id: str, stored_count: int, new_count: int, token: dict[str, Any]) -> None:

@@ -7,8 +7,10 @@ from typing import Any
 import boto3
 from boto3.dynamodb.types import TypeSerializer
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from authcore.config import settings
+from authcore.store.errors import SpentError, StaleError
 
 _serializer = TypeSerializer()
 _client = None
@@ -127,3 +129,16 @@ def cancellation_codes(error: Exception) -> list[str]:
     """Per-item reasons of a cancelled transaction, in the order the items were sent."""
     reasons = getattr(error, "response", {}).get("CancellationReasons", [])
     return [r.get("Code", "None") for r in reasons]
+
+
+def spend_in_transaction(items: list[dict[str, Any]]) -> None:
+    """One transaction whose first item is the single-use thing it spends (a token, a challenge, a passkey
+    registration): SpentError when that item's condition failed, StaleError when another's did."""
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if not is_conditional_failure(error):
+            raise
+        if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            raise SpentError() from error
+        raise StaleError() from error

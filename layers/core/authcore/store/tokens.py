@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from authcore.store import users
-from authcore.store.errors import ConflictError, SpentError, StaleError
+from authcore.store.errors import ConflictError
 from authcore.store.mfa import AUTHENTICATOR, PASSKEYS, RECOVERY_CODES, RECOVERY_SEALED
 from authcore.store.ratelimit import Charge, charge_update, raise_limit_reached, refund_item
 from authcore.store.table import (
@@ -21,6 +21,7 @@ from authcore.store.table import (
     client,
     is_conditional_failure,
     marshal,
+    spend_in_transaction,
     table_name,
     user_key,
 )
@@ -199,11 +200,4 @@ def spend(
     SpentError when the token is no longer usable; StaleError when the profile changed since it was read.
     """
     update = use.apply_to(profile or ProfileUpdate()).as_update(user_key(user_id))
-    try:
-        client().transact_write_items(TransactItems=[use.token_spend(user_id), {"Update": update}, *(also or [])])
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
-        if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-            raise SpentError() from error
-        raise StaleError() from error
+    spend_in_transaction([use.token_spend(user_id), {"Update": update}, *(also or [])])
