@@ -123,7 +123,7 @@ def document(functions: Iterable[Function], title: str = TITLE) -> dict[str, Any
         app = getattr(module, "app", None)
         if app is None:  # the CORS preflight answers OPTIONS for every path and has no resolver
             continue
-        own = json.loads(app.get_openapi_json_schema(title=title, version=API_VERSION))
+        own = json.loads(_powertools_resolver(app).get_openapi_json_schema(title=title, version=API_VERSION))
         for path, operations in own["paths"].items():
             for method, operation in operations.items():
                 paths.setdefault(path, {})[method] = _complete(operation, path, module, function.name)
@@ -154,6 +154,44 @@ def document(functions: Iterable[Function], title: str = TITLE) -> dict[str, Any
     used = _referenced(spec["paths"], schemas)
     spec["components"]["schemas"] = {name: schemas[name] for name in sorted(used)}
     return spec
+
+
+def _powertools_resolver(router: Any) -> Any:
+    """The function's routes given to Powertools' resolver, which writes their OpenAPI operations: each
+    handler as it looks from outside (dependencies are not input; a Query holds pydantic constraints)."""
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+    resolver = APIGatewayRestResolver(enable_validation=True)
+    for route in router.routes:
+        resolver.route(route.rule, route.method, responses=route.responses)(_outside_view(route.handler))
+    return resolver
+
+
+def _outside_view(handler: Any) -> Any:
+    """A stand-in with the handler's name and its parameters that come from the request."""
+    from aws_lambda_powertools.event_handler.openapi.params import Query as PowertoolsQuery
+
+    from authcore.http.router import Depends, Query, Request
+
+    hints = typing.get_type_hints(handler, include_extras=True)
+    parameters = []
+    for parameter in inspect.signature(handler).parameters.values():
+        hint = hints.get(parameter.name, str)
+        extras = hint.__metadata__ if typing.get_origin(hint) is typing.Annotated else ()
+        if hint is Request or any(isinstance(extra, Depends) for extra in extras):
+            continue
+        query = next((extra for extra in extras if isinstance(extra, Query)), None)
+        if query:
+            hint = typing.Annotated[typing.get_args(hint)[0], PowertoolsQuery(**query.constraints)]
+        parameters.append(parameter.replace(annotation=hint))
+
+    def stand_in(**_: Any) -> None:
+        raise AssertionError("only documented, never called")
+
+    stand_in.__name__ = stand_in.__qualname__ = handler.__name__
+    stand_in.__module__, stand_in.__doc__ = handler.__module__, handler.__doc__
+    stand_in.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    return stand_in
 
 
 def render(spec: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ app = create_app()
 @app.post("/account/sessions/anonymous", responses=doc(201, Session, 401, 429))
 def create_anonymous_session(caller: CallerInfo, key: SsrKey):
     new = anonymous.create_anonymous_session(caller)
-    return signed_in(app.current_event.raw_event, new.session, new.credential, new.expire, reveal=key is not None)
+    return signed_in(app.event, new.session, new.credential, new.expire, reveal=key is not None)
 
 
 lambda_handler = entrypoint(app)

@@ -13,7 +13,7 @@ app = create_app()
 @app.post("/account/sessions/email", responses=doc(201, Session, 400, 401, 429))
 def create_email_password_session(body: EmailPasswordSession, caller: CallerInfo, key: SsrKey):
     new = sessions.create_email_password_session(body, caller)
-    return signed_in(app.current_event.raw_event, new.session, new.credential, new.expire, reveal=key is not None)
+    return signed_in(app.event, new.session, new.credential, new.expire, reveal=key is not None)
 
 
 lambda_handler = entrypoint(app)

@@ -12,7 +12,7 @@ app = create_app()
 @app.post("/account/sessions/id-token", responses=doc(201, Session, 400, 401, 409, 412, 429))
 def create_id_token_session(body: IdTokenSession, caller: CallerInfo):
     new = oauth.create_id_token_session(body.provider, body.idToken, body.nonce, body.name, caller)
-    return signed_in(app.current_event.raw_event, new.session, new.credential, new.expire)
+    return signed_in(app.event, new.session, new.credential, new.expire)
 
 
 lambda_handler = entrypoint(app)

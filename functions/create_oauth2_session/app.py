@@ -11,7 +11,7 @@ app = create_app()
 
 @app.get("/account/sessions/oauth2/<provider>", responses=doc(302, None, 400, 412, 429))
 def create_oauth2_session(provider: str, caller: CallerInfo, success: str | None = None, failure: str | None = None):
-    event = app.current_event.raw_event
+    event = app.event
     scopes = transport.query_list(event, "scopes")
     base = transport.public_base_url(event)
     url, binding = oauth.start(provider, oauth.SESSION_FLOW, base, caller, success, failure, scopes)

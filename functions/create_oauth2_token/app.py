@@ -17,7 +17,7 @@ def create_oauth2_token(
     failure: str | None = None,
     state: str | None = None,
 ):
-    event = app.current_event.raw_event
+    event = app.event
     scopes = transport.query_list(event, "scopes")
     base = transport.public_base_url(event)
     url, binding = oauth.start(provider, oauth.TOKEN_FLOW, base, caller, success, failure, scopes, state)

@@ -11,7 +11,7 @@ app = create_app()
 def delete_session(sessionId: str, principal: SessionWithAll, caller: CallerInfo):
     if not sessions.delete_session(principal, sessionId, caller):
         return no_content()
-    return signed_out(app.current_event.raw_event)
+    return signed_out(app.event)
 
 
 lambda_handler = entrypoint(app)

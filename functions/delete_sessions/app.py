@@ -12,7 +12,7 @@ app = create_app()
 def delete_sessions(principal: GatedSessionWithAll, caller: CallerInfo, body: DeleteSessions | None = None):
     current = body is None or body.current
     sessions.delete_sessions(principal, caller, current)
-    return signed_out(app.current_event.raw_event) if current else no_content()
+    return signed_out(app.event) if current else no_content()
 
 
 lambda_handler = entrypoint(app)

@@ -2,10 +2,8 @@
 
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from authcore.http.app import create_app, doc, entrypoint
+from authcore.http.router import Query, Response
 from authcore.services import avatars
 
 app = create_app()

@@ -12,9 +12,7 @@ app = create_app()
 
 @app.get("/account/logs", responses=doc(200, LogList, 400, 401))
 def list_logs(principal: GatedSession):
-    return ok(
-        activity.list_logs(principal.user["userId"], transport.query_list(app.current_event.raw_event, "queries"))
-    )
+    return ok(activity.list_logs(principal.user["userId"], transport.query_list(app.event, "queries")))
 
 
 lambda_handler = entrypoint(app)

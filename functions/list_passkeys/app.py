@@ -11,7 +11,7 @@ app = create_app()
 
 @app.get("/account/passkeys", responses=doc(200, PasskeyList, 400, 401))
 def list_passkeys(principal: GatedSession):
-    return ok(passkeys.list_passkeys(principal, transport.query_list(app.current_event.raw_event, "queries")))
+    return ok(passkeys.list_passkeys(principal, transport.query_list(app.event, "queries")))
 
 
 lambda_handler = entrypoint(app)

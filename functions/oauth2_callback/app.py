@@ -9,6 +9,7 @@ from authcore.errors import ApiError
 from authcore.http import transport
 from authcore.http.app import create_app, doc, entrypoint, redirect
 from authcore.http.depends import CallerInfo
+from authcore.http.router import Response
 from authcore.services import oauth
 
 app = create_app()
@@ -17,7 +18,7 @@ SIGNED_IN = "Signed in. You may close this window."
 
 
 def _params() -> dict[str, str]:
-    event = app.current_event.raw_event
+    event = app.event
     params = dict(event.get("queryStringParameters") or {})
     body = event.get("body") or ""
     if body:
@@ -29,7 +30,7 @@ def _params() -> dict[str, str]:
 def _finish(provider: str, projectId: str, caller):
     if projectId != settings().project_id:
         raise ApiError("project_not_found")
-    event = app.current_event.raw_event
+    event = app.event
     outcome = oauth.callback(provider, _params(), transport.flow_cookie(event), caller)
     if outcome.error:
         raise outcome.error
@@ -37,8 +38,6 @@ def _finish(provider: str, projectId: str, caller):
     if outcome.session:
         cookies += transport.session_cookies(event, outcome.session.credential, outcome.session.expire)
     if not outcome.location:
-        from aws_lambda_powertools.event_handler import Response
-
         return Response(200, "text/plain; charset=utf-8", SIGNED_IN, cookies=cookies)
     return redirect(outcome.location, cookies)
 

@@ -13,7 +13,7 @@ app = create_app()
 @app.put("/account/sessions/magic-url", responses=doc(201, Session, 400, 401, 429))
 def update_magic_url_session(body: TokenSession, caller: CallerInfo, key: SsrKey):
     new = otp.create_session(body, caller)
-    return signed_in(app.current_event.raw_event, new.session, new.credential, new.expire, reveal=key is not None)
+    return signed_in(app.event, new.session, new.credential, new.expire, reveal=key is not None)
 
 
 lambda_handler = entrypoint(app)

@@ -13,7 +13,7 @@ app = create_app()
 
 @app.patch("/account/status", responses=doc(200, Account, 401))
 def update_status(principal: GatedSessionWithAll, caller: CallerInfo):
-    event = app.current_event.raw_event
+    event = app.event
     return ok(
         accounts.block_self(principal, caller),
         headers=transport.fallback_cookies_header(None),

@@ -12,7 +12,7 @@ app = create_app()
 
 @app.get("/users", responses=doc(200, UserList, 400, 401))
 def users_list(key: UsersRead, search: str = ""):
-    return ok(admin.list_users(key, transport.query_list(app.current_event.raw_event, "queries"), search))
+    return ok(admin.list_users(key, transport.query_list(app.event, "queries"), search))
 
 
 lambda_handler = entrypoint(app)

@@ -11,7 +11,7 @@ app = create_app()
 
 @app.get("/users/identities", responses=doc(200, IdentityList, 400, 401))
 def users_list_identities(key: UsersRead, search: str = ""):
-    queries = transport.query_list(app.current_event.raw_event, "queries")
+    queries = transport.query_list(app.event, "queries")
     return ok(admin.list_identities(key, queries, search))
 
 

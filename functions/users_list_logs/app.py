@@ -11,7 +11,7 @@ app = create_app()
 
 @app.get("/users/<userId>/logs", responses=doc(200, LogList, 400, 401, 404))
 def users_list_logs(userId: str, key: UsersRead):
-    return ok(admin.list_logs(key, userId, transport.query_list(app.current_event.raw_event, "queries")))
+    return ok(admin.list_logs(key, userId, transport.query_list(app.event, "queries")))
 
 
 lambda_handler = entrypoint(app)

@@ -10,16 +10,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 from aws_lambda_powertools.shared.cookies import Cookie
 from pydantic import BaseModel
 
 from authcore.errors import CATALOGUE, ApiError
 from authcore.http import transport
+from authcore.http.router import InvalidRequestError, Response, RouteNotFoundError, Router
 from authcore.models import json_limits
 from authcore.models.responses import Error, Session
 from authcore.observability import identify, logged, logger
@@ -58,38 +54,29 @@ def _validation_message(errors: list[dict[str, Any]]) -> str:
     return f"Invalid `{name}` param: {why}"
 
 
-# Bodies Powertools would parse as forms. The API takes JSON only: an HTML form on another site can post
+# Form bodies. The API takes JSON only: an HTML form on another site can post
 # these without a CORS preflight (login CSRF), and a multipart type without a boundary crashed the parser.
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/")
 NOT_JSON = "Invalid request body: send it as application/json."
 
 
-def create_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True, strip_prefixes=["/v1"])
+def create_app() -> Router:
+    return Router(errors=_answer_to_error)
 
-    @app.exception_handler(ApiError)
-    def _api_error(error: ApiError) -> Response:
+
+def _answer_to_error(error: Exception) -> Response:
+    """The API.md §2 answer to whatever a route raised (called while it is being handled)."""
+    if isinstance(error, ApiError):
         return error_response(error)
-
-    @app.exception_handler([RequestValidationError, RequestUnsupportedContentType])
-    def _invalid(error: RequestValidationError | RequestUnsupportedContentType) -> Response:
-        return error_response(ApiError("general_argument_invalid", _validation_message(list(error.errors()))))
-
-    @app.exception_handler(UnicodeDecodeError)
-    def _not_text(_: UnicodeDecodeError) -> Response:
+    if isinstance(error, InvalidRequestError):
+        return error_response(ApiError("general_argument_invalid", _validation_message(error.errors())))
+    if isinstance(error, UnicodeDecodeError):
         # Every body reaches us base64-encoded (binary media type */*); one that is not UTF-8 is no JSON.
         return error_response(ApiError("general_argument_invalid", NOT_AN_OBJECT))
-
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
-        logger.exception("unhandled error")  # type and stack only: see observability.RedactingFormatter
-        return error_response(ApiError("general_server_error"))
-
-    @app.not_found
-    def _not_found(_: Exception) -> Response:
+    if isinstance(error, RouteNotFoundError):
         return error_response(ApiError("general_route_not_found"))
-
-    return app
+    logger.exception("unhandled error")  # type and stack only: see observability.RedactingFormatter
+    return error_response(ApiError("general_server_error"))
 
 
 def _add_headers(response: dict[str, Any], extra: dict[str, str]) -> None:
@@ -102,7 +89,7 @@ def _add_headers(response: dict[str, Any], extra: dict[str, str]) -> None:
 
 
 def _refusal(event: dict[str, Any]) -> ApiError | None:
-    """What is refused before routing (and before Powertools parses a body): another project, a form body,
+    """What is refused before routing (and before the router parses a body): another project, a form body,
     input beyond the limits of API.md §7."""
     if not transport.project_matches(event):
         return ApiError("project_not_found")
@@ -111,7 +98,7 @@ def _refusal(event: dict[str, Any]) -> ApiError | None:
         return ApiError("general_argument_invalid", NOT_JSON)
     if _junk_parameter(event):
         return ApiError("general_argument_invalid", "Invalid parameter: it must not hold NUL or lone surrogates.")
-    if not content_type or content_type.startswith(JSON):  # what Powertools would parse as JSON
+    if not content_type or content_type.startswith(JSON):  # what the router parses as JSON
         return _body_out_of_limits(event)
     return None
 
@@ -144,7 +131,7 @@ def _junk_parameter(event: dict[str, Any]) -> bool:
 
 def _body_out_of_limits(event: dict[str, Any]) -> ApiError | None:
     """400 for a body larger than any request needs, or a JSON body beyond the limits. A body that is no
-    JSON at all is left to Powertools, which answers it like any malformed body; one that is not UTF-8
+    JSON at all is left to the router, which answers it like any malformed body; one that is not UTF-8
     gets the same answer here."""
     body = event.get("body")
     if not body:
@@ -158,12 +145,12 @@ def _body_out_of_limits(event: dict[str, Any]) -> ApiError | None:
         return ApiError("general_argument_invalid", f"Invalid request body: {error}.")
     except UnicodeDecodeError:
         return ApiError("general_argument_invalid", NOT_AN_OBJECT)
-    except ValueError:  # not JSON (or not base64): Powertools answers it
+    except ValueError:  # not JSON (or not base64): the router answers it
         pass
     return None
 
 
-def entrypoint(app: APIGatewayRestResolver, cache_control: str = "no-store") -> Callable[[dict, Any], dict]:
+def entrypoint(app: Router, cache_control: str = "no-store") -> Callable[[dict, Any], dict]:
     """The Lambda handler: project check, routing, then CORS and no-store on every answer (and the
     request's log line). A public document passes its `cache_control`, which only a 200 carries."""
 
@@ -177,7 +164,7 @@ def entrypoint(app: APIGatewayRestResolver, cache_control: str = "no-store") -> 
                 "body": error_body(refusal.type, refusal.message),
             }
         else:
-            response = app.resolve(event, context)
+            response = app.resolve(event)
         cache = cache_control if response["statusCode"] == 200 else "no-store"
         _add_headers(response, {**transport.cors_headers(event), "Cache-Control": cache})
         return response

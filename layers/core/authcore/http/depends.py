@@ -1,16 +1,10 @@
-"""Route dependencies: who is calling, and which session they hold (with the MFA gate).
-
-No `from __future__ import annotations` here: Powertools reads every dependency's annotations with
-`typing.get_type_hints` on every request, and string annotations would be compiled again each time.
-"""
+"""Route dependencies: who is calling, and which session they hold (with the MFA gate)."""
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-from aws_lambda_powertools.event_handler.request import Request
-
 from authcore.errors import ApiError
 from authcore.http import transport
+from authcore.http.router import Depends, Request
 from authcore.models.caller import Caller, JwtCredential
 from authcore.observability import identify
 from authcore.services.apikeys import INVALID_KEY, ServerKey, authorize
@@ -19,7 +13,7 @@ from authcore.services.factors import needs_more_factors
 
 
 def read_caller(request: Request) -> Caller:
-    event = request.resolved_event.raw_event
+    event = request.event
     identity = (event.get("requestContext") or {}).get("identity") or {}
     token = transport.jwt(event)  # a JWT, when one is presented, names the session (as in Appwrite)
     return Caller(
@@ -32,7 +26,7 @@ def read_caller(request: Request) -> Caller:
 
 def read_issuer(request: Request) -> str:
     """The `iss` of the JWTs this API mints (transport.issuer)."""
-    return transport.issuer(request.resolved_event.raw_event)
+    return transport.issuer(request.event)
 
 
 def _known(principal: Principal) -> Principal:
@@ -71,7 +65,7 @@ def _server_key(scope: str):
     """A dependency: the request's server API key, which must have `scope` (401 without one)."""
 
     def server_key(request: Request) -> ServerKey:
-        presented = transport.api_key(request.resolved_event.raw_event)
+        presented = transport.api_key(request.event)
         if not presented:
             raise ApiError("general_unauthorized_scope", INVALID_KEY)
         return authorize(presented, scope)
@@ -83,7 +77,7 @@ def _server_key(scope: str):
 def ssr_key(request: Request) -> ServerKey | None:
     """The server API key of an SSR sign-in (scope sessions.write), or None when no key is presented:
     a request without one costs nothing more."""
-    presented = transport.api_key(request.resolved_event.raw_event)
+    presented = transport.api_key(request.event)
     return authorize(presented, "sessions.write") if presented else None
 
 
