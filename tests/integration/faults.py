@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+from authcore import awsclient
 
 # --- the faults ----------------------------------------------------------------------------------
 
@@ -135,8 +136,8 @@ def install(injector: Injector, monkeypatch) -> None:
     from authcore.store import table
 
     injector.hook(table.client())
-    create = boto3.client
-    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: injector.hook(create(*args, **kwargs)))
+    create = awsclient.create
+    monkeypatch.setattr(awsclient, "create", lambda *args, **kwargs: injector.hook(create(*args, **kwargs)))
 
 
 # --- the state of the table ----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """store/table.py converts items itself for speed: it must write what boto3's TypeSerializer writes and
 read back every kind of DynamoDB attribute value as plain Python."""
 
+import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from authcore.store import table
@@ -32,3 +33,9 @@ def test_unmarshal_reads_every_kind_back():
     wire = table.marshal(ITEM) | {"blob": {"B": b"\x00\xff"}, "blobs": {"BS": [b"a"]}}
     assert table.unmarshal(wire) == ITEM
     assert table.unmarshal(None) is None
+
+
+def test_marshal_refuses_what_no_item_holds():
+    for value in (1.5, {"a", 1}, set()):
+        with pytest.raises(TypeError):
+            table.marshal({"value": value})

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from authcore import observability
+from authcore import awsclient, observability
 from authcore.delivery.errors import delivery_error
 
 # Short, so that a hanging service still leaves the function time to withdraw the token.
@@ -22,7 +21,7 @@ _clients: dict[str, Any] = {}
 
 def client(service: str) -> Any:
     if service not in _clients:
-        _clients[service] = boto3.client(service, config=CONFIG)  # type: ignore[call-overload]
+        _clients[service] = awsclient.create(service, CONFIG)
     return _clients[service]
 
 

@@ -12,9 +12,9 @@ import hmac
 import re
 import secrets
 
-import boto3
 from botocore.config import Config
 
+from authcore import awsclient
 from authcore.config import settings
 
 CODE_DIGITS = 6
@@ -53,7 +53,7 @@ def _code_key() -> bytes:
     global _key
     if _key is None:
         config = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 2})
-        client = boto3.client("secretsmanager", config=config)
+        client = awsclient.create("secretsmanager", config)
         secret = client.get_secret_value(SecretId=settings().code_key_secret)["SecretString"]
         _key = hashlib.sha256(secret.encode()).digest()
     return _key

@@ -7,9 +7,9 @@ into another user's profile does not decrypt.
 
 from __future__ import annotations
 
-import boto3
 from botocore.config import Config
 
+from authcore import awsclient
 from authcore.config import settings
 
 _client = None
@@ -19,7 +19,7 @@ def kms_client():
     global _client
     if _client is None:
         config = Config(connect_timeout=1, read_timeout=3, retries={"mode": "standard", "max_attempts": 3})
-        _client = boto3.client("kms", config=config)
+        _client = awsclient.create("kms", config)
     return _client
 
 

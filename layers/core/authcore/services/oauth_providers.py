@@ -194,10 +194,13 @@ def client_secret(p: Provider) -> str:
     ES256 JWT signed with its key. A provider without a secret is disabled."""
     global _secrets
     if _secrets is None:
-        import boto3  # only the OAuth functions read this secret
+        from botocore.config import Config
+
+        from authcore import awsclient
 
         secret_id = _env("OAUTH_CLIENT_SECRETS")
-        value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"] if secret_id else ""
+        secrets = awsclient.create("secretsmanager", Config()) if secret_id else None
+        value = secrets.get_secret_value(SecretId=secret_id)["SecretString"] if secrets else ""
         parsed = json.loads(value or "{}")
         _secrets = {k: v for k, v in parsed.items() if isinstance(v, str)} if isinstance(parsed, dict) else {}
     value = _secrets.get(p.name, "")
