@@ -31,7 +31,8 @@ OLDEST_MANYLINUX_MINOR = 17  # manylinux2014
 # layers/core's lock: the same pins resolve for both architectures (`make lock` checks), and uv lists
 # the hash of every wheel of each pinned version, so one lock serves arm64 and x86_64.
 LOCK = "requirements.lock"
-# What Lambda's Python runtime provides besides the standard library (boto3 and what it needs).
+# What Lambda's Python runtime provides besides the standard library (boto3 and what it needs): the
+# bench's floor. The layer vendors its own copies (pinned, botocore's data trimmed), which come first.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
 
 

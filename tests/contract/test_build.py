@@ -7,6 +7,7 @@ directory, ARTIFACTS_DIR set) and fetch wheels from the package index, as `sam b
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from local import lambda_platform, template
+from local import botocore_data, lambda_platform, template
 from tests.conftest import TEMPLATE
 
 LAYER = template.REPO_ROOT / "layers" / "core"
@@ -173,17 +174,24 @@ def _runtime_python() -> tuple[str, str]:
     return python, magic.stdout.strip()
 
 
-def test_the_layer_ships_bytecode_of_the_runtime_python_for_every_module(tmp_path):
+@pytest.fixture(scope="module")
+def host_layer(tmp_path_factory) -> Path:
+    """The layer built for this machine's CPU (so it runs here), as `sam build` builds it: its python/ dir."""
+    workdir = tmp_path_factory.mktemp("host-layer")
+    template_path = workdir / "template.yaml"
+    template_path.write_text(_switched(lambda_platform.host_architecture()))
+    built = _build(_copy_layer(workdir / "src"), workdir / "artifacts", template_path)
+    assert built.returncode == 0, built.stderr[-2000:]
+    return workdir / "artifacts" / "python"
+
+
+def test_the_layer_ships_bytecode_of_the_runtime_python_for_every_module(host_layer):
     """/opt is read-only on Lambda: every .py has its .pyc, for the runtime's magic number, hash-based and
     unchecked (flags 0b01), so a cold start never compiles, whatever mtimes the zip gives the files.
     Built for this machine's CPU, so the layer runs here: a module whose source is replaced (newer
     mtime, other size and hash) still imports its shipped bytecode."""
     python, magic = _runtime_python()
-    template_path = tmp_path / "template.yaml"
-    template_path.write_text(_switched(lambda_platform.host_architecture()))
-    built = _build(_copy_layer(tmp_path / "src"), tmp_path / "artifacts", template_path)
-    assert built.returncode == 0, built.stderr[-2000:]
-    site = tmp_path / "artifacts" / "python"
+    site = host_layer
     tag = f"cpython-{lambda_platform.load().python_version.replace('.', '')}"
     sources = sorted(site.rglob("*.py"))
     assert len(sources) > 500 and any(path.parts[-2:] == ("authcore", "__init__.py") for path in sources)
@@ -201,6 +209,117 @@ def test_the_layer_ships_bytecode_of_the_runtime_python_for_every_module(tmp_pat
         check=False,
     )
     assert (run.returncode, run.stdout.strip()) == (0, "True"), run.stderr[-2000:]
+
+
+def _client_services() -> set[str]:
+    """The AWS services the deployed code creates clients for: every `client("<service>")` call
+    (boto3.client, delivery.aws.client) in authcore and the functions."""
+    services, dynamic = set(), set()
+    for path in [*(LAYER / "authcore").rglob("*.py"), *(template.REPO_ROOT / "functions").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            func = getattr(node, "func", None)
+            name = getattr(func, "attr", getattr(func, "id", None))
+            if not isinstance(node, ast.Call) or name != "client" or not node.args:  # client(): a cached one
+                continue
+            if isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                services.add(node.args[0].value)
+            else:
+                dynamic.add(path.relative_to(template.REPO_ROOT).as_posix())
+    assert dynamic == {"layers/core/authcore/delivery/aws.py"}, dynamic  # only its wrapper, called with literal names
+    return services
+
+
+def test_the_layer_vendors_botocore_trimmed_to_the_services_the_code_calls(host_layer):
+    """The layer's botocore keeps the data of exactly the services a client is created for (a new one
+    in the code fails here until layers/core/Makefile's BOTOCORE_SERVICES lists it), and its
+    endpoints.json describes only those services' endpoint prefixes, in every partition."""
+    services = _client_services()
+    assert {"dynamodb", "kms", "sesv2", "sns", "secretsmanager"} <= services
+    data = host_layer / "botocore" / "data"
+    assert {path.name for path in data.iterdir() if path.is_dir()} == services
+    prefixes = set().union(*(botocore_data.endpoint_prefixes(data / service) for service in services))
+    endpoints = json.loads((data / "endpoints.json").read_text())
+    assert {name for partition in endpoints["partitions"] for name in partition["services"]} == prefixes
+    assert len(endpoints["partitions"]) > 5  # aws, aws-cn, aws-us-gov, the isolated ones
+
+
+ENDPOINTS = """
+import json, boto3, botocore
+from botocore.config import Config
+
+
+class Sent(Exception):
+    pass
+
+
+def stop(request, **_):
+    raise Sent(request.url, request.headers["Authorization"].decode().split("/")[2])  # the signing region
+
+
+def first_request(client):
+    \"\"\"Where the client's first operation that needs no input goes, and what it is signed for.\"\"\"
+    model = client.meta.service_model
+    for name in model.operation_names:
+        shape = model.operation_model(name).input_shape
+        if shape is None or not shape.required_members:
+            client.meta.events.register("before-send", stop)
+            try:
+                getattr(client, botocore.xform_name(name))()
+            except Sent as sent:
+                return [name, *sent.args]
+
+
+resolved = {}
+for service in SERVICES:
+    for region in REGIONS:
+        for variant, config in (("", Config()), (" fips", Config(use_fips_endpoint=True))):
+            try:
+                client = boto3.client(service, region_name=region, config=config)
+                found = [client.meta.endpoint_url, client.meta.partition, first_request(client)]
+            except Exception as error:
+                found = type(error).__name__
+            resolved[f"{service} {region}{variant}"] = found
+print(json.dumps({"botocore": [botocore.__version__, botocore.__file__], "resolved": resolved}))
+"""
+
+
+def test_the_trimmed_botocore_resolves_every_endpoint_as_the_full_one(host_layer, tmp_path):
+    """The layer's botocore is the one imported, not the runtime's own after it (Lambda puts /opt/python
+    first on sys.path; here the development venv's boto3 plays the runtime's), and each kept service's
+    client resolves the endpoint the untrimmed botocore of the development venv resolves (the same
+    version), in every partition's regions, FIPS or not: the client's endpoint and its first request's
+    URL and signing region."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for package in lambda_platform.RUNTIME_PACKAGES:
+        origin = Path(find_spec(package).origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (runtime / source.name).symlink_to(source)
+    services = sorted(_client_services())
+    regions = ["us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1", "us-isob-east-1"]
+    script = f"SERVICES = {services!r}\nREGIONS = {regions!r}\n" + ENDPOINTS
+    environment = {
+        "PATH": os.environ["PATH"],
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "PYTHONDONTWRITEBYTECODE": "1",  # nothing written into the development venv
+    }
+    layer_first = f"import sys; sys.path[:0] = {[str(host_layer), str(runtime)]!r}\n"
+    runs = [[sys.executable, "-c", script], [_runtime_python()[0], "-S", "-c", layer_first + script]]
+    full, layer = [
+        json.loads(subprocess.run(argv, env=environment, capture_output=True, text=True, check=True).stdout)
+        for argv in runs
+    ]
+    assert Path(layer["botocore"][1]).is_relative_to(host_layer)
+    assert layer["botocore"][0] == full["botocore"][0]
+    assert layer["resolved"] == full["resolved"]
+    assert full["resolved"]["sesv2 cn-north-1"][:2] == ["https://email.cn-north-1.amazonaws.com.cn", "aws-cn"]
+    assert full["resolved"]["kms us-gov-west-1 fips"][2][1:] == [
+        "https://kms-fips.us-gov-west-1.amazonaws.com/",
+        "us-gov-west-1",
+    ]
 
 
 def test_the_build_stops_loudly_without_the_runtime_python(tmp_path):
@@ -253,9 +372,10 @@ def _imported_packages(paths: list[Path]) -> set[str]:
 
 
 def test_every_function_imports_from_the_built_layer_alone(tmp_path):
-    """The lock installed for this machine's Python, authcore as the build copies it, each function's
-    code and what the Lambda runtime adds (boto3): nothing from the test environment. Every package
-    authcore imports on first use (argon2, phonenumbers, email_validator, …) is imported too."""
+    """The lock installed for this machine's Python, authcore as the build copies it and each function's
+    code: nothing from the test environment, not even the Lambda runtime's boto3 (the layer vendors its
+    own). Every package authcore imports on first use (argon2, phonenumbers, email_validator, …) is
+    imported too."""
     site = tmp_path / "python"
     pip = ["pip", "install", "--quiet", "--require-hashes", "--no-deps", "--only-binary=:all:", "--target", str(site)]
     install = subprocess.run(
@@ -267,17 +387,11 @@ def test_every_function_imports_from_the_built_layer_alone(tmp_path):
     )
     assert install.returncode == 0, install.stderr[-2000:]
     shutil.copytree(LAYER / "authcore", site / "authcore", ignore=shutil.ignore_patterns("__pycache__"))
-    runtime = tmp_path / "runtime"
-    runtime.mkdir()
-    for package in lambda_platform.RUNTIME_PACKAGES:
-        origin = Path(find_spec(package).origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
-        (runtime / source.name).symlink_to(source)
     functions = template.functions(TEMPLATE, template.Resolver(TEMPLATE, template.DEV_PARAMETERS))
     cases = [(f.name, str(f.module_file), f.handler) for f in functions]
     lazy = sorted(_imported_packages([*(LAYER / "authcore").rglob("*.py"), *(f.module_file for f in functions)]))
     assert {"argon2", "phonenumbers", "email_validator", "pydantic"} <= set(lazy)
-    prelude = f"PATHS = {[str(site), str(runtime)]!r}\nFUNCTIONS = {cases!r}\nLAZY = {lazy!r}\n"
+    prelude = f"PATHS = {[str(site)]!r}\nFUNCTIONS = {cases!r}\nLAZY = {lazy!r}\n"
     run = subprocess.run(
         [sys.executable, "-S", "-c", prelude + IMPORT_ALL],
         env={**_environ(), **functions[0].environment, "AWS_DEFAULT_REGION": template.REGION},
