@@ -212,14 +212,16 @@ def test_the_layer_ships_bytecode_of_the_runtime_python_for_every_module(host_la
 
 
 def _client_services() -> set[str]:
-    """The AWS services the deployed code creates clients for: every `client("<service>")` call
-    (boto3.client, delivery.aws.client) in authcore and the functions."""
+    """The AWS services the deployed code creates clients for: every `create("<service>")` or
+    `client("<service>")` call (awsclient.create, delivery.aws.client) in authcore and the functions."""
     services, dynamic = set(), set()
     for path in [*(LAYER / "authcore").rglob("*.py"), *(template.REPO_ROOT / "functions").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             func = getattr(node, "func", None)
             name = getattr(func, "attr", getattr(func, "id", None))
-            if not isinstance(node, ast.Call) or name != "client" or not node.args:  # client(): a cached one
+            if name == "create":  # awsclient.create, not any other module's create
+                name = "client" if getattr(getattr(func, "value", None), "id", None) == "awsclient" else None
+            if not isinstance(node, ast.Call) or name != "client" or not node.args:
                 continue
             if isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 services.add(node.args[0].value)
