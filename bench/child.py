@@ -1,7 +1,8 @@
 """One cold start: a fresh interpreter imports a function and serves its first request.
 
 Run by bench/coldstart.py as a script: `python bench/child.py REQUEST.json RESULT.json`, with
-PYTHONPATH = the function's folder + the layer + the runtime's boto3, in Lambda's order; or
+PYTHONPATH = the function's folder + the layer + the runtime's boto3, in Lambda's order (the layer's own
+botocore comes first, as on Lambda); or
 `python bench/child.py --floor RESULT.json`: the floor, `import boto3; boto3.client('dynamodb')`.
 Nothing but the standard library is imported before the measured work.
 

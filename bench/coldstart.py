@@ -3,7 +3,8 @@
 What is measured is what the layer build ships: layers/core/Makefile (the recipe `sam build` runs)
 builds the layer for this machine's CPU and the runtime's Python version (template.yaml, read by
 local/lambda_platform.py), the functions' folders are copied as `sam build` copies them, and boto3
-comes from the bench's environment compiled by that Python, as the Lambda runtime ships its own.
+comes from the bench's environment compiled by that Python, as the Lambda runtime ships its own (the
+floor uses it; a function finds the layer's own trimmed botocore first, as on Lambda).
 The measured interpreters (bench/child.py) get PYTHONDONTWRITEBYTECODE=1 in a tree made fresh for
 the run, so like on Lambda's read-only /opt and /var/task nothing compiled at one cold start helps the
 next. Each reports its CPU time up to the end of its first request (no interpreter teardown).
