@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from authcore.clock import now_ms
 from authcore.errors import ApiError
 from authcore.ids import resolve_id
 from authcore.models.caller import Caller
-from authcore.models.requests import CreateUser, UpdatePasskey
 from authcore.models.responses import (
     Account,
     IdentityList,
@@ -41,6 +40,9 @@ from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, StaleError
 from authcore.store.mfa import AUTHENTICATOR, RECOVERY_SEALED
 from authcore.store.users import guest_flag, verified_at
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import CreateUser, UpdatePasskey
 
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
