@@ -1,7 +1,5 @@
 """Request bodies. Unknown fields are ignored (SDKs send extras); types are not coerced."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator

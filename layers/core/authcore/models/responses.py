@@ -1,7 +1,5 @@
 """Response models of API.md §3, serialised with their wire names (`$id`, `$createdAt`, …)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field

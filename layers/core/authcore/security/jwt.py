@@ -8,6 +8,8 @@ carries a JWT, or a JWT route, pays for them (cold start).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from typing import Any
 
@@ -23,12 +25,31 @@ class InvalidJwtError(ValueError):
 
 def public_jwk(kms_key_id: str) -> tuple[str, dict[str, Any]]:
     """The ARN of a KMS signing key (given by id, ARN or alias) and its public JWK, whose `kid` is its
-    RFC 7638 thumbprint (the same wherever computed)."""
-    from joserfc import jwk
+    RFC 7638 thumbprint (the same wherever computed).
+
+    The JWK is written out from the key's numbers (RFC 7518 §6.3.1), as joserfc's RSAKey makes it
+    (tests/unit/test_jwt_keys.py): importing joserfc's jwk module costs a cold start about 25 ms of CPU,
+    cryptography's DER loader about 10."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
 
     response = kms_client().get_public_key(KeyId=kms_key_id)
-    key = jwk.RSAKey.import_key(response["PublicKey"])
-    return response["KeyId"], {**key.as_dict(private=False), "kid": key.thumbprint(), "alg": ALGORITHM, "use": "sig"}
+    key = load_der_public_key(response["PublicKey"])
+    if not isinstance(key, RSAPublicKey):
+        raise ValueError("the JWT signing key must be an RSA key")
+    numbers = key.public_numbers()
+    public = {"n": _b64_uint(numbers.n), "e": _b64_uint(numbers.e), "kty": "RSA"}
+    members = json.dumps({name: public[name] for name in ("e", "kty", "n")}, separators=(",", ":"))
+    thumbprint = _b64(hashlib.sha256(members.encode()).digest())
+    return response["KeyId"], {**public, "kid": thumbprint, "alg": ALGORITHM, "use": "sig"}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64_uint(number: int) -> str:
+    return _b64(number.to_bytes((number.bit_length() + 7) // 8, "big"))
 
 
 def sign(claims: dict[str, Any], kid: str, kms_key_id: str) -> str:

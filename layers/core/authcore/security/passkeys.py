@@ -1,7 +1,8 @@
-"""WebAuthn ceremonies through py_webauthn (`webauthn` on PyPI): options out, credentials in.
+"""WebAuthn ceremonies: options out (plain JSON, written here), credentials in (verified by py_webauthn,
+`webauthn` on PyPI).
 
-The library (and the cryptography, cbor2 and pyOpenSSL it brings) is imported inside these functions,
-never at module import: only the passkey routes pay for it at cold start. Every refusal, whatever the
+The library (and the cryptography, cbor2 and pyOpenSSL it brings) is imported inside the verifications,
+never at module import: only the routes that verify a credential pay for it at cold start. Every refusal, whatever the
 library found wrong (challenge, origin, rp id hash, flags, signature, malformed JSON), is one
 PasskeyRefusedError: the API answers them alike.
 """
@@ -69,52 +70,58 @@ def user_handle(credential: dict[str, Any]) -> str:
         return ""
 
 
+# py_webauthn's default algorithms (what its verification accepts): EdDSA, ES256, RS256.
+ALGORITHMS = (-8, -7, -257)
+
+
+def _rp_id() -> str:
+    if not settings().passkey_rp_id:  # py_webauthn's own checks, kept
+        raise ValueError("rp_id cannot be an empty string")
+    return settings().passkey_rp_id
+
+
 def registration_options(
     user_id: str, user_name: str, display_name: str, challenge: bytes, existing: list[str]
 ) -> dict[str, Any]:
     """PublicKeyCredentialCreationOptionsJSON: a discoverable credential with user verification, no
-    attestation (we trust no vendor list, so asking for one would only cost the user a prompt)."""
-    from webauthn import generate_registration_options
-    from webauthn.helpers import options_to_json_dict
-    from webauthn.helpers.structs import (
-        AuthenticatorSelectionCriteria,
-        PublicKeyCredentialDescriptor,
-        ResidentKeyRequirement,
-        UserVerificationRequirement,
-    )
+    attestation (we trust no vendor list, so asking for one would only cost the user a prompt).
 
-    options = generate_registration_options(
-        rp_id=settings().passkey_rp_id,
-        rp_name=settings().project_name,
-        user_id=user_id.encode(),
-        user_name=user_name,
-        user_display_name=display_name,
-        challenge=challenge,
-        timeout=TIMEOUT_MS,
-        authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.REQUIRED,
-            user_verification=UserVerificationRequirement.REQUIRED,
-        ),
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=from_b64url(c)) for c in existing],
-    )
-    return options_to_json_dict(options)
+    Written out as py_webauthn's generate_registration_options and options_to_json_dict make it (checked
+    against them in tests/unit/test_passkey_options.py): options are plain JSON, and importing the library,
+    which only the verifications need, costs a cold start about 35 ms of CPU."""
+    rp_id = _rp_id()
+    if not settings().project_name:
+        raise ValueError("rp_name cannot be an empty string")
+    return {
+        "rp": {"name": settings().project_name, "id": rp_id},
+        "user": {"id": b64url(user_id.encode()), "name": user_name, "displayName": display_name or user_name},
+        "challenge": b64url(challenge),
+        "pubKeyCredParams": [{"type": "public-key", "alg": alg} for alg in ALGORITHMS],
+        "timeout": TIMEOUT_MS,
+        "excludeCredentials": _descriptors(existing),
+        "authenticatorSelection": {
+            "residentKey": "required",
+            "requireResidentKey": True,
+            "userVerification": "required",
+        },
+        "attestation": "none",
+    }
 
 
 def authentication_options(challenge: bytes, allowed: list[str]) -> dict[str, Any]:
     """PublicKeyCredentialRequestOptionsJSON with user verification required; `allowed` empty for
-    discoverable credentials (the user picks one)."""
-    from webauthn import generate_authentication_options
-    from webauthn.helpers import options_to_json_dict
-    from webauthn.helpers.structs import PublicKeyCredentialDescriptor, UserVerificationRequirement
+    discoverable credentials (the user picks one). Written out as registration_options is."""
+    return {
+        "challenge": b64url(challenge),
+        "timeout": TIMEOUT_MS,
+        "rpId": _rp_id(),
+        "allowCredentials": _descriptors(allowed),
+        "userVerification": "required",
+    }
 
-    options = generate_authentication_options(
-        rp_id=settings().passkey_rp_id,
-        challenge=challenge,
-        timeout=TIMEOUT_MS,
-        allow_credentials=[PublicKeyCredentialDescriptor(id=from_b64url(c)) for c in allowed],
-        user_verification=UserVerificationRequirement.REQUIRED,
-    )
-    return options_to_json_dict(options)
+
+def _descriptors(credential_ids: list[str]) -> list[dict[str, str]]:
+    return [{"id": b64url(from_b64url(c)), "type": "public-key"} for c in credential_ids]
 
 
 def verify_registration(credential: dict[str, Any], challenge: bytes) -> NewCredential:

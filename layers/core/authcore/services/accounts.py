@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authcore.clock import iso, now_ms
 from authcore.errors import ApiError
 from authcore.ids import resolve_id
 from authcore.models import json_limits
 from authcore.models.caller import Caller
-from authcore.models.requests import CreateAccount, UpdateEmail, UpdateName, UpdatePassword, UpdatePhone, UpdatePrefs
 from authcore.models.responses import Account, Preferences
 from authcore.observability import logger
 from authcore.security.passwords import hash_password, verify_password
@@ -19,6 +18,16 @@ from authcore.store import sessions as sessions_store
 from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, StaleError
 from authcore.store.users import guest_flag
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import (
+        CreateAccount,
+        UpdateEmail,
+        UpdateName,
+        UpdatePassword,
+        UpdatePhone,
+        UpdatePrefs,
+    )
 
 
 def account_model(user: dict[str, Any]) -> Account:

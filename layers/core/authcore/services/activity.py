@@ -126,10 +126,9 @@ def client_fields(user_agent: str) -> dict[str, str]:
     """The Session/Log client fields of a User-Agent, by ua-parser (Browserscope's rules): os, client and
     device as far as it tells; the codes, engine and type ("browser") are Appwrite's (Matomo's) for the common
     browsers, any other client it names is a "library" (curl, an HTTP package), the rest ""."""
-    from ua_parser import parse  # only here: reading the log pays for the parser, no sign-in does
+    from authcore.services import useragents  # only here: reading the log pays for the parser, no sign-in does
 
-    parsed = parse(user_agent) if user_agent else None
-    os_, agent, device = (parsed.os, parsed.user_agent, parsed.device) if parsed else (None, None, None)
+    agent, os_, device = useragents.parse(user_agent) if user_agent else (None, None, None)
     return {
         "osCode": MATOMO_OS_CODES.get(os_.family, "") if os_ else "",
         "osName": os_.family if os_ else "",

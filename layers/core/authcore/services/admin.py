@@ -2,19 +2,21 @@
 
 Every action writes one audit record (key name, action, target user, result). Resets of a user's MFA
 (MFA off, authenticator removed, recovery codes regenerated) email the user, as their own changes do.
+
+The MFA, notice, passkey, JWT and session services are imported by the actions that use them: each
+Users API function is one action, and most need none of them (cold start).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from authcore.clock import now_ms
 from authcore.errors import ApiError
 from authcore.ids import resolve_id
 from authcore.models.caller import Caller
-from authcore.models.requests import CreateUser, UpdatePasskey
 from authcore.models.responses import (
     Account,
     IdentityList,
@@ -29,11 +31,10 @@ from authcore.models.responses import (
     UserList,
 )
 from authcore.observability import identify, logger
-from authcore.services import activity, jwts, mfa, notices, paging, passkeys
+from authcore.services import activity, paging
 from authcore.services.accounts import account_model, new_user, set_status
 from authcore.services.apikeys import ServerKey
 from authcore.services.factors import needs_more_factors
-from authcore.services.sessions import session_model, start_session
 from authcore.store import mfa as mfa_store
 from authcore.store import oauth as oauth_store
 from authcore.store import sessions as sessions_store
@@ -41,6 +42,9 @@ from authcore.store import users as users_store
 from authcore.store.errors import ConflictError, StaleError
 from authcore.store.mfa import AUTHENTICATOR, RECOVERY_SEALED
 from authcore.store.users import guest_flag, verified_at
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import CreateUser, UpdatePasskey
 
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
@@ -92,6 +96,8 @@ def get_user(key: ServerKey, user_id: str) -> Account:
 @audited("users.updateMfa")
 def update_mfa(key: ServerKey, user_id: str, enabled: bool, locale: str) -> Account:
     """Turn the user's MFA on or off; no challenge (the operator acts for a user who lost every factor)."""
+    from authcore.services import notices
+
     user = _user(user_id)
     now = now_ms()
     try:
@@ -107,11 +113,15 @@ def update_mfa(key: ServerKey, user_id: str, enabled: bool, locale: str) -> Acco
 
 @audited("users.listMfaFactors")
 def list_factors(key: ServerKey, user_id: str) -> MfaFactors:
+    from authcore.services import mfa
+
     return mfa.factors_of(_user(user_id))
 
 
 @audited("users.deleteMfaAuthenticator")
 def delete_authenticator(key: ServerKey, user_id: str, type_: str, locale: str) -> None:
+    from authcore.services import mfa, notices
+
     mfa.authenticator_type(type_)
     user = _user(user_id)
     authenticator = user.get(AUTHENTICATOR)
@@ -128,12 +138,16 @@ def delete_authenticator(key: ServerKey, user_id: str, type_: str, locale: str) 
 
 @audited("users.getMfaRecoveryCodes")
 def get_recovery_codes(key: ServerKey, user_id: str) -> MfaRecoveryCodes:
+    from authcore.services import mfa
+
     return mfa.unused_recovery_codes(_user(user_id))
 
 
 @audited("users.createMfaRecoveryCodes")
 def create_recovery_codes(key: ServerKey, user_id: str) -> MfaRecoveryCodes:
     """Ten codes for a user who has no unused ones (409 otherwise)."""
+    from authcore.services import mfa
+
     user = _user(user_id)
     if mfa.unused_recovery_hashes(user):
         raise ApiError("user_recovery_codes_already_exists")
@@ -147,6 +161,8 @@ def create_recovery_codes(key: ServerKey, user_id: str) -> MfaRecoveryCodes:
 @audited("users.updateMfaRecoveryCodes")
 def regenerate_recovery_codes(key: ServerKey, user_id: str, locale: str) -> MfaRecoveryCodes:
     """A fresh set replacing the user's (whose codes stop working); the user is told."""
+    from authcore.services import mfa, notices
+
     user = _user(user_id)
     if RECOVERY_SEALED not in user:
         raise ApiError("user_recovery_codes_not_found")
@@ -170,6 +186,8 @@ def _with_sessions(user_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 @audited("users.listSessions")
 def list_sessions(key: ServerKey, user_id: str) -> SessionList:
+    from authcore.services.sessions import session_model
+
     models = [session_model(s, current=False) for s in _with_sessions(user_id)[1]]
     return SessionList(total=len(models), sessions=models, data=models)
 
@@ -201,6 +219,8 @@ def create_jwt(key: ServerKey, user_id: str, session_id: str, duration: float, i
     """A JWT for one of the user's live sessions that passed the MFA gate: the one named, or the most
     recent such session. Stricter than Appwrite, which signs a session-less JWT for a user without one:
     ours always names a session, so ending it (or blocking the user) refuses the token here."""
+    from authcore.services import jwts
+
     user, sessions = _with_sessions(user_id)
     if not user.get("status", True):
         raise ApiError("user_blocked")
@@ -221,22 +241,30 @@ def create_jwt(key: ServerKey, user_id: str, session_id: str, duration: float, i
 
 @audited("users.listPasskeys")
 def list_passkeys(key: ServerKey, user_id: str, queries: list[str]) -> PasskeyList:
+    from authcore.services import passkeys
+
     return passkeys.passkey_list(_user(user_id), queries)
 
 
 @audited("users.getPasskey")
 def get_passkey(key: ServerKey, user_id: str, passkey_id: str) -> Passkey:
+    from authcore.services import passkeys
+
     return passkeys.passkey_model(passkey_id, passkeys.found(_user(user_id), passkey_id))
 
 
 @audited("users.updatePasskey")
 def update_passkey(key: ServerKey, user_id: str, passkey_id: str, body: UpdatePasskey) -> Passkey:
+    from authcore.services import passkeys
+
     return passkeys.rename_passkey(_user(user_id), passkey_id, body)
 
 
 @audited("users.deletePasskey")
 def delete_passkey(key: ServerKey, user_id: str, passkey_id: str, locale: str) -> None:
     """No challenge (the operator acts for a user who lost the passkey); the user is told, as always."""
+    from authcore.services import passkeys
+
     passkeys.remove_passkey(_user(user_id), passkey_id, locale)
 
 
@@ -358,6 +386,8 @@ def _verification(kind: str, verified: bool) -> dict[str, Any]:
 def create_session(key: ServerKey, user_id: str, caller: Caller) -> Session:
     """A session made by the server (provider "server"), answered with its credential as `secret`.
     Its one factor is "server": for a user with MFA on, the MFA gate still asks for a second one."""
+    from authcore.services.sessions import start_session
+
     user = _user(user_id)
     if not user.get("status", True):
         raise ApiError("user_blocked")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authcore import observability
 from authcore.clock import iso, now_ms
@@ -16,7 +16,6 @@ from authcore.errors import ApiError
 from authcore.ids import unique_id
 from authcore.models import json_limits
 from authcore.models.caller import Caller
-from authcore.models.requests import CreateMfaChallenge, UpdateMfaChallenge
 from authcore.models.responses import MfaChallenge, MfaPasskeyChallenge, Session
 from authcore.observability import logger
 from authcore.security import passkeys
@@ -36,6 +35,9 @@ from authcore.store import challenges as challenges_store
 from authcore.store import mfa as mfa_store
 from authcore.store.errors import LimitError, SpentError, StaleError
 from authcore.store.mfa import RECOVERY_CODES, FactorProof
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import CreateMfaChallenge, UpdateMfaChallenge
 
 MAX_WRONG_CODES = 5  # per challenge; the user's MFA failure count spans challenges
 LIFETIME_MS = codes.CODE_LIFETIME_MS

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authcore.clock import now_ms
 from authcore.config import settings
 from authcore.errors import ApiError, invalid_param
 from authcore.models.caller import Caller
-from authcore.models.requests import UpdateMfa, VerifyAuthenticator
 from authcore.models.responses import Account, MfaFactors, MfaRecoveryCodes, MfaType
 from authcore.security import kms, totp
 from authcore.security.codes import keyed_hash, new_recovery_codes
@@ -35,6 +34,9 @@ from authcore.store.mfa import (
     TOTP_STEP,
     FactorProof,
 )
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import UpdateMfa, VerifyAuthenticator
 
 WRITE_ATTEMPTS = 5
 AUTHENTICATOR_TYPES = ("totp",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authcore import observability
 from authcore.clock import iso, now_ms
@@ -15,7 +15,6 @@ from authcore.delivery.messages import render_email, render_sms
 from authcore.errors import ApiError
 from authcore.ids import resolve_id
 from authcore.models.caller import Caller
-from authcore.models.requests import EmailToken, MagicUrlToken, PhoneToken, TokenSession
 from authcore.models.responses import Token
 from authcore.security.codes import (
     is_code,
@@ -36,6 +35,9 @@ from authcore.store.errors import ConflictError
 from authcore.store.passkeys import SIGN_IN_KIND
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import EmailToken, MagicUrlToken, PhoneToken, TokenSession
 
 SendCode = Callable[[str, dict[str, Any]], None]
 # What a sign-in code or link proves: the factor the session starts with, and the session's provider.

@@ -8,14 +8,13 @@ reason goes to the log line only. Each challenge is consumed by its one attempt.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authcore import observability
 from authcore.clock import iso, now_ms
 from authcore.errors import ApiError, invalid_param
 from authcore.ids import CUSTOM_ID, resolve_id, unique_id
 from authcore.models.caller import Caller
-from authcore.models.requests import CreatePasskey, UpdatePasskey, UpdatePasskeyToken, UpdatePasskeyVerification
 from authcore.models.responses import Passkey, PasskeyChallenge, PasskeyList, Token
 from authcore.observability import logger
 from authcore.security import passkeys as webauthn
@@ -28,6 +27,9 @@ from authcore.store import passkeys as passkeys_store
 from authcore.store import users as users_store
 from authcore.store.errors import LimitError, SpentError, StaleError
 from authcore.store.mfa import PASSKEYS
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import CreatePasskey, UpdatePasskey, UpdatePasskeyToken, UpdatePasskeyVerification
 
 CHALLENGE_LIFETIME_MS = webauthn.TIMEOUT_MS  # 5 minutes
 TOKEN_LIFETIME_MS = 60 * 1000

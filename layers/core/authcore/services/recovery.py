@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authcore import observability
 from authcore.clock import iso, now_ms
@@ -25,7 +25,6 @@ from authcore.delivery.messages import render_email
 from authcore.errors import ApiError
 from authcore.ids import unique_id
 from authcore.models.caller import Caller
-from authcore.models.requests import CreateRecovery, CreateRecoveryOtp, UpdateRecovery
 from authcore.models.responses import Token
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_phrase
 from authcore.security.passwords import hash_password
@@ -37,6 +36,9 @@ from authcore.store import users as users_store
 from authcore.store.errors import LimitError, StaleError
 from authcore.store.ratelimit import Charge
 from authcore.store.tokens import TokenUse
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import CreateRecovery, CreateRecoveryOtp, UpdateRecovery
 
 # Until this container has sent an email, what handing one to SES takes (seconds, in-region, typical).
 FIRST_SEND_GUESS = 0.06

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from authcore import observability
 from authcore.clock import iso, now_ms
@@ -19,7 +19,6 @@ from authcore.config import settings
 from authcore.errors import ApiError
 from authcore.ids import unique_id
 from authcore.models.caller import Caller
-from authcore.models.requests import EmailPasswordSession
 from authcore.models.responses import Session, SessionList
 from authcore.security.passwords import hash_password, needs_rehash, verify_password
 from authcore.security.tokens import digest, encode_credential, new_secret
@@ -31,6 +30,9 @@ from authcore.store import users as users_store
 from authcore.store.errors import SpentError, StaleError
 from authcore.store.sessions import SessionCompletion
 from authcore.store.tokens import TokenUse
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import EmailPasswordSession
 
 MAX_SESSIONS = 10
 MAX_INCOMPLETE = 10  # incomplete sessions the cap may leave beyond MAX_SESSIONS, the oldest ending first

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authcore import observability
@@ -14,13 +14,15 @@ from authcore.delivery import email, sms
 from authcore.delivery.messages import name_for, render_email, render_sms
 from authcore.errors import ApiError
 from authcore.models.caller import Caller
-from authcore.models.requests import CreateEmailVerification, CreateEmailVerificationCode, UpdateVerification
 from authcore.models.responses import Token
 from authcore.security.codes import is_code, keyed_hash, new_code_and_hash, new_phrase
 from authcore.security.tokens import digest, new_secret_and_digest
 from authcore.services import codes, limits
 from authcore.services.auth import Principal
 from authcore.store.ratelimit import Charge
+
+if TYPE_CHECKING:  # annotations only: a function that takes no body never imports the request models
+    from authcore.models.requests import CreateEmailVerification, CreateEmailVerificationCode, UpdateVerification
 
 
 def link(url: str, **params: str) -> str:
