@@ -410,8 +410,9 @@ docs from the last results. Each part runs in its own interpreter and logs to
   Goal: as deployed, every function <= 1.5x its floor and the median <= 1.3x (⚠ marks ratios above
   1.5). *ratio less Argon2*, for the functions that hash a password, leaves out the CPU of the
   request's hashes (the warm table's Argon2 column): a hash is the request's own work, slow on
-  purpose (security.md), not start-up cost. Lambda runs Python {lambda_python} on {lambda_architecture}; this runs Python {lambda_python}
-  on {host_architecture}, so the ratio is the portable figure, not the milliseconds.
+  purpose (security.md), not start-up cost. Lambda runs Python {lambda_python} on
+  {lambda_architecture}; this runs Python {lambda_python} on {host_architecture}, so the ratio is the
+  portable figure, not the milliseconds.
 - **Warm overhead** (`bench/warm.py`): the walk runs in-process against moto; each endpoint's first
   call runs for real while moto's answers are recorded, then the same event is handled 50 times
   (5 where a password is hashed) with those answers replayed from memory at botocore's
