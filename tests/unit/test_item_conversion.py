@@ -26,6 +26,7 @@ ITEM = {
 def test_marshal_writes_what_boto3_writes():
     serializer = TypeSerializer()
     assert table.marshal(ITEM) == {name: serializer.serialize(value) for name, value in ITEM.items()}
+    assert table.marshal({"tuple": ("a", 1)}) == {"tuple": serializer.serialize(("a", 1))}  # a list, as boto3 writes
 
 
 def test_unmarshal_reads_every_kind_back():

@@ -69,7 +69,7 @@ def _attribute(value: Any) -> dict[str, Any]:
         return {"N": str(value)}
     if isinstance(value, dict):
         return {"M": {k: _attribute(v) for k, v in value.items()}}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return {"L": [_attribute(v) for v in value]}
     if isinstance(value, bytes):
         return {"B": value}
