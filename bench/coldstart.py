@@ -16,7 +16,10 @@ Three setups, each with its own floor in the same run, walks interleaved:
   `make dev` and the tests run it.
 
 AWS is moto in server mode (a thread of this process on a local port; AWS_ENDPOINT_URL points the
-functions at it), so the measured interpreters import nothing but what the function imports.
+functions at it), so the measured interpreters import nothing but what the function imports. It
+backs up only the partitions a transaction touches (bench/stack.py): moto copies the whole table,
+and by the later walks a transaction outlasted the DynamoDB client's 5 s read timeout, whose retry
+then failed its condition (moto ignores the idempotency token DynamoDB honours).
 The walk (bench/harness.py) runs the first call of every function in a fresh interpreter and every
 other call in this process, so each first request meets real state: a session that exists, a
 challenge that waits, a code that was sent.
@@ -214,9 +217,11 @@ def measure(runs: int) -> dict[str, Any]:
     The top level is the `deployed` setup's figures; `setups` has every setup's."""
     from moto.server import ThreadedMotoServer
 
+    from bench.stack import partition_backups
     from local import aws, template
     from tests.conftest import TEMPLATE
 
+    partition_backups()
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

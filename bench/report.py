@@ -396,7 +396,8 @@ docs from the last results. Each part runs in its own interpreter and logs to
   leaves with `os._exit`: interpreter teardown, which Lambda never runs on the request path, is not
   counted. The **floor**, `import boto3; boto3.client('dynamodb')`, runs through the same script with
   the same interpreter, environment and boto3, twice per walk. AWS is moto in server mode on a local
-  port (`AWS_ENDPOINT_URL`); its work runs in the bench's process and is not counted. Three setups,
+  port (`AWS_ENDPOINT_URL`), with the load test's change to it (below); its work runs in the
+  bench's process and is not counted. Three setups,
   walks interleaved, each with its own floor: **as deployed** (the build as shipped); **no bytecode
   (before)**, the same build without its `.pyc` files, which is the layer as it shipped before this
   bench (`--no-compile`, `*.pyc` stripped); **host tree**, the source tree in the development venv

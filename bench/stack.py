@@ -15,7 +15,8 @@ import types
 from typing import Any
 
 
-def _partition_backups() -> None:
+def partition_backups() -> None:
+    """Patch moto (this process) so a TransactWriteItems backs up only the partitions it touches."""
     import moto.dynamodb.models as dynamodb
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
@@ -51,7 +52,7 @@ def _partition_backups() -> None:
 
 
 if __name__ == "__main__":
-    _partition_backups()
+    partition_backups()
     from local import server
 
     server.main(sys.argv[1:])
