@@ -165,14 +165,12 @@ def _body(event: dict[str, Any]) -> Any:
         message = f"Unsupported content type: {content_type}"
         raise InvalidRequestError([{"type": "unsupported_content_type", "loc": ("body",), "msg": message, "input": {}}])
     text = event.get("body")
-    if text and event.get("isBase64Encoded"):
-        text = base64.b64decode(text).decode()
-    if not text:
-        return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        problem = {"type": "json_invalid", "loc": ("body", error.pos), "msg": error.msg, "input": {}}
+        if text and event.get("isBase64Encoded"):
+            text = base64.b64decode(text, validate=True).decode()
+        return json.loads(text) if text else None
+    except ValueError as error:  # not base64, not UTF-8 or not JSON: no JSON object either way
+        problem = {"type": "json_invalid", "loc": ("body",), "msg": "not a JSON text", "input": {}}
         raise InvalidRequestError([problem]) from error
 
 
