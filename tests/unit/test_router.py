@@ -95,7 +95,7 @@ def test_bodies_that_are_no_json_object_get_appwrites_wording():
     assert _error(app.resolve(_event("POST", "/things")))[2] == not_an_object  # no body at all
     assert _error(app.resolve(_event("POST", "/things", ["name"])))[2] == not_an_object
     assert _error(app.resolve({**_event("POST", "/things"), "body": "{"}))[2] == not_an_object
-    for body in ("%%%", base64.b64encode(b"\xff\xfe").decode()):  # not base64; not UTF-8
+    for body in ("abc", "%%%", base64.b64encode(b"\xff\xfe").decode()):  # not base64 (twice); not UTF-8
         encoded = {**_event("POST", "/things"), "body": body, "isBase64Encoded": True}
         assert _error(app.resolve(encoded))[2] == not_an_object
     plain = _event("POST", "/things", {"name": "n"}, **{"Content-Type": "text/plain"})
