@@ -10,8 +10,6 @@ import json
 import time
 from typing import Any
 
-import pytest
-
 from authcore.services import activity
 from authcore.store import logs as logs_store
 
@@ -24,8 +22,6 @@ from .mfa_fixtures import (
     complete_totp_challenge,
     create_recovery_codes,
     enrol_totp,
-    move_mfa_clock,
-    pin_totp_clock,
     sign_up_and_in,
     verify_email,
 )
@@ -39,16 +35,6 @@ LOG_FIELDS = {
     "clientType", "clientCode", "clientName", "clientVersion", "clientEngine", "clientEngineVersion",
     "deviceName", "deviceBrand", "deviceModel", "countryCode", "countryName",
 }  # fmt: skip
-
-
-@pytest.fixture
-def totp_clock(monkeypatch):
-    return pin_totp_clock(monkeypatch)
-
-
-@pytest.fixture
-def mfa_clock(monkeypatch):
-    return move_mfa_clock(monkeypatch)
 
 
 def events(api: Api, credential: str, **query: str) -> list[str]:

@@ -146,14 +146,20 @@ def cancellation_codes(error: Exception) -> list[str]:
     return [r.get("Code", "None") for r in reasons]
 
 
-def spend_in_transaction(items: list[dict[str, Any]]) -> None:
-    """One transaction whose first item is the single-use thing it spends (a token, a challenge, a passkey
-    registration): SpentError when that item's condition failed, StaleError when another's did."""
+def transact_guarded(items: list[dict[str, Any]], first_failed: Exception) -> None:
+    """One transaction whose first item guards it: `first_failed` is raised when that item's condition
+    failed, StaleError when another's did (read again and decide again)."""
     try:
         client().transact_write_items(TransactItems=items)
     except ClientError as error:
         if not is_conditional_failure(error):
             raise
         if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-            raise SpentError() from error
+            raise first_failed from error
         raise StaleError() from error
+
+
+def spend_in_transaction(items: list[dict[str, Any]]) -> None:
+    """A transaction whose first item is the single-use thing it spends (a token, a challenge, a passkey
+    registration): SpentError when that was spent already."""
+    transact_guarded(items, SpentError())

@@ -24,6 +24,7 @@ from authcore.store.table import (
     scan_items,
     session_key,
     table_name,
+    transact_guarded,
     unmarshal,
     user_key,
 )
@@ -230,14 +231,7 @@ def change_address(
         )
     if log:
         items.append(logs_put(log))
-    try:
-        client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if not is_conditional_failure(error):
-            raise
-        if cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
-            raise ConflictError(kind) from error
-        raise StaleError() from error
+    transact_guarded(items, ConflictError(kind))  # the new address's index item came first
 
 
 SIGN_IN = "signIn"  # on an email's index item: the current hour's password attempts, as a map
